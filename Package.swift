@@ -1,0 +1,123 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// cosmos-worker: a GPU job queue daemon (`cosmos-worker`) and its client (`cosmosctl`).
+///
+/// Library targets hold the logic; the two executables are a few lines each.
+let package = Package(
+    name: "cosmos-worker",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cosmos-worker", targets: ["cosmos-worker"]),
+        .executable(name: "cosmosctl", targets: ["cosmosctl"]),
+        .library(name: "DockerEngine", targets: ["DockerEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: Pure logic, no I/O
+
+        /// Job specs and validation, job states and transitions, queue keys, container naming.
+        .target(name: "CosmosDomain"),
+
+        /// A small ustar writer and a reader that refuses unsafe entries.
+        .target(name: "TarArchive"),
+
+        // MARK: Adapters (know nothing of jobs)
+
+        /// A generic Docker Engine API client over AsyncHTTPClient (Unix socket or TCP+TLS).
+        .target(
+            name: "DockerEngine",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: cosmos-worker's own parts
+
+        /// The SQLite store: one writer, migrations, every queue operation one transaction.
+        .target(
+            name: "CosmosStore",
+            dependencies: [
+                "CosmosDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
+        /// Wire types of the control API, shared by the daemon and cosmosctl.
+        .target(name: "CosmosAPI", dependencies: ["CosmosDomain"]),
+
+        /// The daemon: configuration, control server, scheduler, Docker executor, wired as services.
+        .target(
+            name: "CosmosDaemon",
+            dependencies: [
+                "CosmosDomain", "CosmosStore", "CosmosAPI", "DockerEngine", "TarArchive",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+
+        /// cosmosctl's command tree and its HTTP client for the control socket.
+        .target(
+            name: "CosmosCtl",
+            dependencies: [
+                "CosmosAPI", "CosmosDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+
+        // MARK: Executables
+
+        .executableTarget(
+            name: "cosmos-worker",
+            dependencies: [
+                "CosmosDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "cosmosctl", dependencies: ["CosmosCtl"]),
+        /// Prints a latency table of queue operations at 10k, 100k and 1M queued jobs.
+        .executableTarget(
+            name: "queue-bench",
+            dependencies: ["CosmosStore", "CosmosDomain", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+
+        // MARK: Tests
+
+        .testTarget(name: "CosmosDomainTests", dependencies: ["CosmosDomain"]),
+        .testTarget(name: "TarArchiveTests", dependencies: ["TarArchive"]),
+        .testTarget(
+            name: "CosmosStoreTests",
+            dependencies: ["CosmosStore", "CosmosDomain", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "DockerEngineTests",
+            dependencies: ["DockerEngine", "TarArchive"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["CosmosAPI", "CosmosDomain"]
+        ),
+    ]
+)

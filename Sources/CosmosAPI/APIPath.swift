@@ -1,0 +1,13 @@
+/// The control API's versioned paths.
+public enum APIPath {
+    public static let version = "/v1"
+    public static let status = "/v1/status"
+    public static let jobs = "/v1/jobs"
+    public static let pause = "/v1/pause"
+    public static let resume = "/v1/resume"
+
+    /// `/v1/jobs/{id}`.
+    public static func job(_ id: String) -> String { "/v1/jobs/\(id)" }
+    /// `/v1/jobs/{id}/{action}` for cancel, retry, hold, release, move, priority, logs.
+    public static func job(_ id: String, _ action: String) -> String { "/v1/jobs/\(id)/\(action)" }
+}

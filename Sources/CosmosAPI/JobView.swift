@@ -1,0 +1,120 @@
+import CosmosDomain
+import Foundation
+
+/// A job as `cosmosctl show --json` prints it; every field is always present (null when unknown).
+public struct JobView: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String?
+    public var kind: JobKind
+    public var state: JobState
+    /// The 1-based queue rank, or nil when not queued or held.
+    public var position: Int?
+    public var priority: Int
+    public var image: String
+    public var command: [String]?
+    public var gpus: Int
+    /// The host's name.
+    public var host: String?
+    public var devices: [String]
+    public var containerId: String?
+    public var exitCode: Int?
+    public var attempts: Int
+    public var error: String?
+    public var reason: String?
+    public var pendingReason: String?
+    public var ownerUid: Int
+    public var createdAt: String
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var outputs: [String]
+    public var batchId: String?
+    public var parentId: String?
+    public var batchIndex: Int?
+    public var prompt: String?
+    public var controls: [String: Double]
+
+    public init(
+        id: String, name: String?, kind: JobKind, state: JobState, position: Int?, priority: Int, image: String,
+        command: [String]?, gpus: Int, host: String?, devices: [String], containerId: String?, exitCode: Int?,
+        attempts: Int, error: String?, reason: String?, pendingReason: String?, ownerUid: Int, createdAt: String,
+        startedAt: String?, finishedAt: String?, outputs: [String], batchId: String?, parentId: String?,
+        batchIndex: Int?, prompt: String?, controls: [String: Double]
+    ) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.state = state
+        self.position = position
+        self.priority = priority
+        self.image = image
+        self.command = command
+        self.gpus = gpus
+        self.host = host
+        self.devices = devices
+        self.containerId = containerId
+        self.exitCode = exitCode
+        self.attempts = attempts
+        self.error = error
+        self.reason = reason
+        self.pendingReason = pendingReason
+        self.ownerUid = ownerUid
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outputs = outputs
+        self.batchId = batchId
+        self.parentId = parentId
+        self.batchIndex = batchIndex
+        self.prompt = prompt
+        self.controls = controls
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, kind, state, position, priority, image, command, gpus, host, devices
+        case containerId = "container_id"
+        case exitCode = "exit_code"
+        case attempts, error, reason
+        case pendingReason = "pending_reason"
+        case ownerUid = "owner_uid"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case outputs
+        case batchId = "batch_id"
+        case parentId = "parent_id"
+        case batchIndex = "batch_index"
+        case prompt, controls
+    }
+
+    /// Encodes every key, writing `null` for absent values (scripts rely on the keys being there).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(state, forKey: .state)
+        try c.encode(position, forKey: .position)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(image, forKey: .image)
+        try c.encode(command, forKey: .command)
+        try c.encode(gpus, forKey: .gpus)
+        try c.encode(host, forKey: .host)
+        try c.encode(devices, forKey: .devices)
+        try c.encode(containerId, forKey: .containerId)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(error, forKey: .error)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(pendingReason, forKey: .pendingReason)
+        try c.encode(ownerUid, forKey: .ownerUid)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(outputs, forKey: .outputs)
+        try c.encode(batchId, forKey: .batchId)
+        try c.encode(parentId, forKey: .parentId)
+        try c.encode(batchIndex, forKey: .batchIndex)
+        try c.encode(prompt, forKey: .prompt)
+        try c.encode(controls, forKey: .controls)
+    }
+}

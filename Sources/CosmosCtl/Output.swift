@@ -1,0 +1,62 @@
+import CosmosAPI
+import Foundation
+
+/// Printing for people (aligned tables) and scripts (JSON).
+enum Output {
+    /// Prints `value` as pretty JSON with sorted keys.
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Prints rows as a table with aligned columns.
+    static func printTable(header: [String], rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+
+    /// The job table's columns.
+    static func printJobs(_ jobs: [JobView]) {
+        printTable(
+            header: ["POS", "ID", "NAME", "STATE", "PRI", "GPUS", "HOST", "IMAGE", "REASON"],
+            rows: jobs.map { job in
+                [
+                    job.position.map(String.init) ?? "-", job.id, job.name ?? "-", job.state.rawValue,
+                    String(job.priority), String(job.gpus), job.host ?? "-", job.image,
+                    job.pendingReason ?? job.reason ?? "",
+                ]
+            })
+    }
+
+    /// A job's details, one field per line.
+    static func printJob(_ job: JobView) {
+        let fields: [(String, String?)] = [
+            ("id", job.id), ("name", job.name), ("kind", job.kind.rawValue), ("state", job.state.rawValue),
+            ("position", job.position.map(String.init)), ("priority", String(job.priority)), ("image", job.image),
+            ("command", job.command?.joined(separator: " ")), ("gpus", String(job.gpus)), ("host", job.host),
+            ("devices", job.devices.isEmpty ? nil : job.devices.joined(separator: ",")),
+            ("container", job.containerId.map { String($0.prefix(12)) }),
+            ("attempts", String(job.attempts)), ("exit code", job.exitCode.map(String.init)),
+            ("reason", job.reason), ("pending", job.pendingReason), ("error", job.error),
+            ("owner uid", String(job.ownerUid)), ("created", job.createdAt), ("started", job.startedAt),
+            ("finished", job.finishedAt), ("batch", job.batchId), ("parent", job.parentId),
+            ("outputs", job.outputs.isEmpty ? nil : job.outputs.joined(separator: ", ")),
+        ]
+        for (name, value) in fields {
+            guard let value else { continue }
+            print("\((name + ":").padding(toLength: 11, withPad: " ", startingAt: 0)) \(value)")
+        }
+    }
+}

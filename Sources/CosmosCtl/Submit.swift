@@ -1,0 +1,114 @@
+import ArgumentParser
+import CosmosAPI
+import CosmosDomain
+import Foundation
+
+/// `cosmosctl submit`: queue one job from flags, or many from a file.
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Queue jobs: one from flags, or many from --file (a JSON object, a JSON array, or JSON Lines).",
+        usage: """
+            cosmosctl submit --image IMAGE [--name N] [--kind K] [--gpus N] [--priority P] [--control NAME=WEIGHT]... \
+            [--prompt TEXT] [--env K=V]... [-- COMMAND ARGS...]
+            cosmosctl submit --file jobs.jsonl
+            """
+    )
+    @OptionGroup var globals: GlobalOptions
+    @OptionGroup var output: OutputOptions
+    @Option(help: "A file of job specs: one JSON object, a JSON array, or JSON Lines.") var file: String?
+    @Option(help: "The container image (must be in the daemon's allowlist).") var image: String?
+    @Option(help: "A name for people.") var name: String?
+    @Option(help: "inference, enhance or upscale.") var kind: String?
+    @Option(help: "GPUs the job needs (default 1; 0 for CPU-only).") var gpus: Int?
+    @Option(help: "Higher runs first (default 0).") var priority: Int?
+    @Option(help: "A control input and its weight in [0, 1], e.g. edge=0.5. Repeatable.") var control: [String] = []
+    @Option(help: "The prompt.") var prompt: String?
+    @Option(help: "An environment variable K=V for the container. Repeatable.") var env: [String] = []
+    @Option(help: "Retries of a non-zero exit of the job's own command.") var retries: Int?
+    @Option(help: "A container memory limit such as 512m or 8g.") var memory: String?
+    @Argument(parsing: .postTerminator, help: "The command to run instead of the image's default.")
+    var command: [String] = []
+
+    func run() async throws {
+        let specs = try file.map { try SpecFile.read(path: $0) } ?? [try specFromFlags()]
+        if file != nil, image != nil || name != nil || !command.isEmpty {
+            throw CLIError.usage("--file cannot be combined with --image, --name or a command")
+        }
+        let response = try await globals.withClient {
+            try await $0.send(.POST, APIPath.jobs, body: SubmitRequest(jobs: specs), as: JobsResponse.self)
+        }
+        if output.json {
+            return try response.jobs.count == 1 && file == nil
+                ? Output.printJSON(response.jobs[0]) : Output.printJSON(response.jobs)
+        }
+        for job in response.jobs { print(job.id) }
+    }
+
+    /// The spec the flags describe; the daemon validates it and names any field it refuses.
+    func specFromFlags() throws -> JSONValue {
+        guard let image else { throw CLIError.usage("--image is required (or use --file)") }
+        var spec: [String: JSONValue] = ["image": .string(image)]
+        if let name { spec["name"] = .string(name) }
+        if let kind { spec["kind"] = .string(kind) }
+        if let gpus { spec["gpus"] = .number(Double(gpus)) }
+        if let priority { spec["priority"] = .number(Double(priority)) }
+        if let prompt { spec["prompt"] = .string(prompt) }
+        if let retries { spec["retries"] = .number(Double(retries)) }
+        if let memory { spec["memory"] = .string(memory) }
+        if !command.isEmpty { spec["command"] = .array(command.map(JSONValue.string)) }
+        if !control.isEmpty {
+            var controls: [String: JSONValue] = [:]
+            for item in control {
+                let (key, value) = try Self.pair(item, flag: "--control")
+                guard let weight = Double(value) else {
+                    throw CLIError.usage("--control \(item): the weight must be a number in [0, 1]")
+                }
+                controls[key] = .number(weight)
+            }
+            spec["controls"] = .object(controls)
+        }
+        if !env.isEmpty {
+            var variables: [String: JSONValue] = [:]
+            for item in env {
+                let (key, value) = try Self.pair(item, flag: "--env")
+                variables[key] = .string(value)
+            }
+            spec["env"] = .object(variables)
+        }
+        return .object(spec)
+    }
+
+    static func pair(_ text: String, flag: String) throws -> (String, String) {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+            throw CLIError.usage("\(flag) \(text): expected NAME=VALUE")
+        }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+    }
+}
+
+/// Reads job specs from a file: one JSON object, a JSON array, or JSON Lines.
+enum SpecFile {
+    static func read(path: String) throws -> [JSONValue] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError.input("\(path): cannot read the file")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw CLIError.input("\(path): the file is empty") }
+        if let whole = try? JSONValue.parse(Data(trimmed.utf8)) {
+            if case .array(let items) = whole { return items }
+            return [whole]
+        }
+        var items: [JSONValue] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = line.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            do {
+                items.append(try JSONValue.parse(Data(line.utf8)))
+            } catch {
+                throw CLIError.input("\(path) line \(number + 1): \(error.reason)")
+            }
+        }
+        return items
+    }
+}

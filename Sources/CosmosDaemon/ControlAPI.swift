@@ -1,0 +1,219 @@
+import CosmosAPI
+import CosmosDomain
+import CosmosStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The control API's routes: thin handlers that validate input and call the store and scheduler.
+struct ControlAPI: Sendable {
+    let database: AppDatabase
+    let scheduler: Scheduler
+    let configuration: DaemonConfiguration
+    let instance: String
+
+    /// Adds every `/v1` route to `router`.
+    func register(on router: Router<ControlRequestContext>) {
+        router.add(middleware: APIErrorMiddleware())
+        router.get("/v1/status") { _, _ in try await status() }
+        router.post("/v1/pause") { _, context in try await setPaused(true, context: context) }
+        router.post("/v1/resume") { _, context in try await setPaused(false, context: context) }
+        router.post("/v1/jobs") { request, context in try await submit(request, context: context) }
+        router.get("/v1/jobs") { request, _ in try await list(request) }
+        router.get("/v1/jobs/:id") { _, context in try await show(context) }
+        router.get("/v1/jobs/:id/logs") { request, context in try await logs(request, context: context) }
+        router.post("/v1/jobs/:id/cancel") { _, context in try await cancel(context) }
+        router.post("/v1/jobs/:id/retry") { _, context in
+            try await respond(job: try database.retry(try jobID(context)), wake: true)
+        }
+        router.post("/v1/jobs/:id/hold") { _, context in try await respond(job: try database.hold(try jobID(context))) }
+        router.post("/v1/jobs/:id/release") { _, context in
+            try await respond(job: try database.release(try jobID(context)), wake: true)
+        }
+        router.post("/v1/jobs/:id/move") { request, context in try await move(request, context: context) }
+        router.post("/v1/jobs/:id/priority") { request, context in try await priority(request, context: context) }
+    }
+
+    // MARK: Handlers
+
+    func status() async throws -> Response {
+        let counts = try database.counts()
+        let active = try database.activeJobs()
+        let view = StatusView(
+            paused: try database.isPaused(),
+            counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
+            gpusTotal: configuration.hosts.reduce(0) { $0 + $1.devices.count },
+            gpusUsed: active.reduce(0) { $0 + $1.devices.count },
+            hostsUp: configuration.hosts.count,
+            hostsTotal: configuration.hosts.count,
+            instance: instance,
+            version: CosmosWorkerVersion.current,
+            policy: configuration.policy.rawValue
+        )
+        return try json(view)
+    }
+
+    func setPaused(_ paused: Bool, context: ControlRequestContext) async throws -> Response {
+        let caller = try await context.peerCredentials()
+        try database.setPaused(paused, byUID: caller.uid)
+        context.logger.notice(paused ? "queue paused" : "queue resumed", metadata: ["CALLER_UID": "\(caller.uid)"])
+        scheduler.wake()
+        return try await status()
+    }
+
+    func submit(_ request: Request, context: ControlRequestContext) async throws -> Response {
+        let caller = try await context.peerCredentials()
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let value = try JSONValue.parse(Data(buffer: body))
+        guard case .object(let object) = value, case .array(let items)? = object["jobs"] else {
+            throw SpecError(field: "jobs", reason: "expected {\"jobs\": [job spec, ...]}")
+        }
+        guard !items.isEmpty else { throw SpecError(field: "jobs", reason: "is empty: nothing to submit") }
+        guard items.count <= 10_000 else { throw SpecError(field: "jobs", reason: "more than 10000 jobs in one submit") }
+        var specs: [JobSpec] = []
+        for (index, item) in items.enumerated() {
+            let prefix = items.count == 1 ? "" : "jobs[\(index)]"
+            do {
+                let spec = try JobSpec.parse(item)
+                try validateAgainstConfiguration(spec)
+                specs.append(spec)
+            } catch let error as SpecError {
+                throw prefix.isEmpty ? error : error.nested(under: prefix)
+            }
+        }
+        let jobs = try database.submit(specs, ownerUID: caller.uid)
+        for job in jobs {
+            context.logger.info(
+                "job submitted",
+                metadata: ["JOB_ID": "\(job.id)", "CALLER_UID": "\(caller.uid)", "image": "\(job.image)"]
+            )
+        }
+        scheduler.wake()
+        let views = try jobs.map { try database.job($0.id).view() }
+        return try json(JobsResponse(jobs: views), status: .created)
+    }
+
+    /// Refusals that depend on the daemon's configuration rather than on the spec alone.
+    func validateAgainstConfiguration(_ spec: JobSpec) throws {
+        guard configuration.images.allows(spec.image) else {
+            let patterns = configuration.images.patterns?.joined(separator: ", ") ?? ""
+            throw APIError(
+                .forbidden, "image_not_allowed",
+                "image: \"\(spec.image)\" is not in the allowlist ([images] allow = \(patterns))")
+        }
+        let largest = configuration.hosts.map(\.devices.count).max() ?? 0
+        guard spec.gpus <= largest else {
+            throw SpecError(field: "gpus", reason: "asks for \(spec.gpus) GPUs but the largest host has \(largest)")
+        }
+        if !spec.inputs.isEmpty {
+            throw SpecError(field: "inputs", reason: "input staging is not enabled on this daemon yet")
+        }
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        var state: JobState?
+        if let text = request.uri.queryParameters.get("state") {
+            guard let value = JobState(rawValue: text) else {
+                let states = JobState.allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError(.badRequest, "invalid_request", "state: unknown state \"\(text)\"; use one of \(states)")
+            }
+            state = value
+        }
+        var limit: Int?
+        if let text = request.uri.queryParameters.get("limit") {
+            guard let value = Int(text), value >= 0 else {
+                throw APIError(.badRequest, "invalid_request", "limit: must be a whole number >= 0 (got \"\(text)\")")
+            }
+            limit = value
+        }
+        let reasons = scheduler.pendingReasons
+        let jobs = try database.list(state: state, limit: limit).map { $0.view(pendingReason: reasons[$0.job.id]) }
+        return try json(JobsResponse(jobs: jobs))
+    }
+
+    func show(_ context: ControlRequestContext) async throws -> Response {
+        let ranked = try database.job(try jobID(context))
+        return try json(ranked.view(pendingReason: scheduler.pendingReasons[ranked.job.id]))
+    }
+
+    func cancel(_ context: ControlRequestContext) async throws -> Response {
+        let caller = try await context.peerCredentials()
+        let outcome = try database.cancel(try jobID(context), byUID: caller.uid)
+        context.logger.notice(
+            "job cancelled", metadata: ["JOB_ID": "\(outcome.job.id)", "CALLER_UID": "\(caller.uid)"])
+        if outcome.needsStop { scheduler.stop(jobID: outcome.job.id) }
+        return try await respond(job: try database.job(outcome.job.id))
+    }
+
+    func move(_ request: Request, context: ControlRequestContext) async throws -> Response {
+        let body = try await request.decode(as: MoveRequest.self, context: context)
+        let target: MoveTarget
+        switch body.to {
+        case "top": target = .top
+        case "bottom": target = .bottom
+        case "before", "after":
+            guard let other = body.job, !other.isEmpty else {
+                throw APIError(.badRequest, "invalid_request", "job: \(body.to) needs the other job's id")
+            }
+            target = body.to == "before" ? .before(other) : .after(other)
+        case "position":
+            guard let position = body.position else {
+                throw APIError(.badRequest, "invalid_request", "position: missing")
+            }
+            target = .position(position)
+        default:
+            throw APIError(.badRequest, "invalid_request", "to: must be top, bottom, before, after or position")
+        }
+        return try await respond(job: try database.move(try jobID(context), to: target), wake: true)
+    }
+
+    func priority(_ request: Request, context: ControlRequestContext) async throws -> Response {
+        let body = try await request.decode(as: PriorityRequest.self, context: context)
+        guard SpecLimits.priorityRange.contains(body.priority) else {
+            let range = SpecLimits.priorityRange
+            throw SpecError(field: "priority", reason: "must be in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return try await respond(job: try database.setPriority(try jobID(context), to: body.priority), wake: true)
+    }
+
+    func logs(_ request: Request, context: ControlRequestContext) async throws -> Response {
+        let id = try jobID(context)
+        _ = try database.job(id)
+        let follow = request.uri.queryParameters.get("follow") == "true"
+        let path = JobLogs.path(for: id, in: configuration.logsDirectory)
+        let database = self.database
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await JobLogs.stream(path: path, follow: follow, writer: &writer) {
+                    (try? database.job(id).job.state.isTerminal) ?? true
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    // MARK: Helpers
+
+    func jobID(_ context: ControlRequestContext) throws -> String {
+        let id = context.parameters.get("id") ?? ""
+        guard JobID.isWellFormed(id) else { throw StoreError.jobNotFound(id) }
+        return id
+    }
+
+    func respond(job: RankedJob, wake: Bool = false) async throws -> Response {
+        if wake { scheduler.wake() }
+        return try json(job.view(pendingReason: scheduler.pendingReasons[job.job.id]))
+    }
+
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

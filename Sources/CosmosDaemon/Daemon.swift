@@ -1,0 +1,150 @@
+import CosmosStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The daemon's parts, wired and ready to run.
+public struct Daemon: Sendable {
+    /// Every long-running piece, under one group with graceful shutdown on SIGTERM and SIGINT.
+    public let serviceGroup: ServiceGroup
+    let executor: DockerExecutor
+    let lock: StateLock
+
+    /// Runs until SIGTERM or SIGINT, then stops within the configured bound.
+    public func run() async throws {
+        defer { lock.release() }
+        do {
+            try await serviceGroup.run()
+        } catch {
+            await executor.shutdown()
+            throw error
+        }
+        await executor.shutdown()
+    }
+}
+
+/// Builds the daemon from `configuration`: state directories, database, executor, scheduler, control server.
+public func buildDaemon(configuration: DaemonConfiguration, logger: Logger) async throws -> Daemon {
+    let fileManager = FileManager.default
+    for directory in [configuration.stateDirectory, configuration.logsDirectory, configuration.outputsDirectory] {
+        try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+    let lock = try StateLock(directory: configuration.stateDirectory)
+    let database = try AppDatabase(path: configuration.databasePath, durable: configuration.durableCommits)
+    let instance = try database.instanceID()
+    var logger = logger
+    logger[metadataKey: "instance"] = "\(instance)"
+    if configuration.images.patterns == nil {
+        logger.warning("no [images] section: every image is allowed; set [images] allow = [...] to restrict them")
+    }
+    let executor = try DockerExecutor(configuration: configuration, instance: instance, logger: logger)
+    let scheduler = Scheduler(database: database, executor: executor, configuration: configuration, logger: logger)
+
+    let router = Router(context: ControlRequestContext.self)
+    ControlAPI(database: database, scheduler: scheduler, configuration: configuration, instance: instance)
+        .register(on: router)
+    try ControlSocket.prepare(path: configuration.socketPath)
+    let socketPath = configuration.socketPath
+    let serverLogger = logger
+    let application = Application(
+        router: router,
+        configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "cosmos-worker"),
+        onServerRunning: { _ in
+            chmod(socketPath, 0o660)
+            serverLogger.notice("control socket ready", metadata: ["socket": "\(socketPath)"])
+        },
+        logger: logger
+    )
+    var groupConfiguration = ServiceGroupConfiguration(
+        services: [.init(service: scheduler), .init(service: application)],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+    )
+    groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
+    groupConfiguration.maximumCancellationDuration = .seconds(2)
+    logger.notice(
+        "cosmos-worker starting",
+        metadata: [
+            "state_dir": "\(configuration.stateDirectory)", "socket": "\(socketPath)",
+            "hosts": "\(configuration.hosts.map(\.name).joined(separator: ","))",
+            "version": "\(CosmosWorkerVersion.current)",
+        ])
+    return Daemon(serviceGroup: ServiceGroup(configuration: groupConfiguration), executor: executor, lock: lock)
+}
+
+/// An exclusive lock on the state directory, so two daemons never share one database.
+final class StateLock: Sendable {
+    private let descriptor: Int32
+
+    init(directory: String) throws {
+        let path = directory + "/cosmos.lock"
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw DaemonError.stateLock(path: path, reason: String(cString: strerror(errno))) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw DaemonError.stateLock(path: path, reason: "another cosmos-worker is using this state directory")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
+
+/// The control socket's file: refuse to start over a live daemon's socket, remove a stale one.
+enum ControlSocket {
+    static func prepare(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        if isListening(path) {
+            throw DaemonError.socketInUse(path)
+        }
+        unlink(path)
+    }
+
+    /// Whether something accepts connections on the Unix socket at `path`.
+    static func isListening(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.copyBytes(from: bytes)
+            buffer[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
+    }
+}
+
+/// Why the daemon cannot start; each says what to do.
+public enum DaemonError: Error, CustomStringConvertible {
+    case stateLock(path: String, reason: String)
+    case socketInUse(String)
+
+    public var description: String {
+        switch self {
+        case .stateLock(let path, let reason):
+            "cannot lock \(path): \(reason)"
+        case .socketInUse(let path):
+            "a daemon is already serving \(path); stop it first or set [daemon] socket to another path"
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import CosmosDomain
+import CosmosStore
+import DockerEngine
+import Foundation
+import Logging
+import Synchronization
+import TarArchive
+
+/// Runs job attempts as containers through the Docker Engine API, one client per configured host.
+///
+/// It builds every container configuration itself from the job's spec and the host's configuration:
+/// users never pass Docker options through.
+final class DockerExecutor: Sendable {
+    let hosts: [String: HostConfiguration]
+    let clients: [String: DockerClient]
+    let instance: String
+    let outputsDirectory: String
+    let logger: Logger
+    /// GPU modes resolved from `auto` by asking each engine for its runtimes.
+    private let resolvedModes = Mutex<[String: HostConfiguration.GPUMode]>([:])
+
+    init(configuration: DaemonConfiguration, instance: String, logger: Logger) throws {
+        var clients: [String: DockerClient] = [:]
+        for host in configuration.hosts {
+            let endpoint = try DockerEndpoint(parsing: host.docker)
+            var clientLogger = logger
+            clientLogger[metadataKey: "HOST"] = "\(host.name)"
+            clients[host.name] = try DockerClient(endpoint: endpoint, logger: clientLogger)
+        }
+        self.clients = clients
+        self.hosts = Dictionary(uniqueKeysWithValues: configuration.hosts.map { ($0.name, $0) })
+        self.instance = instance
+        self.outputsDirectory = configuration.outputsDirectory
+        self.logger = logger
+    }
+
+    /// Closes every engine connection.
+    func shutdown() async {
+        for client in clients.values { try? await client.shutdown() }
+    }
+
+    /// The client of `host`.
+    func client(for host: String?) throws -> DockerClient {
+        guard let host, let client = clients[host] else {
+            throw ExecutorError.unknownHost(host ?? "(none)")
+        }
+        return client
+    }
+
+    // MARK: Container configuration
+
+    /// The whole container configuration of the job's current attempt.
+    func containerConfig(for job: JobRecord) async throws -> ContainerConfig {
+        guard let hostName = job.host, let host = hosts[hostName] else {
+            throw ExecutorError.unknownHost(job.host ?? "(none)")
+        }
+        let mode = try await gpuMode(of: host)
+        return Self.containerConfig(for: job, host: host, mode: mode, instance: instance)
+    }
+
+    /// Builds the configuration from the job and the host alone (pure; unit-tested).
+    static func containerConfig(
+        for job: JobRecord,
+        host: HostConfiguration,
+        mode: HostConfiguration.GPUMode,
+        instance: String
+    ) -> ContainerConfig {
+        let devices = job.devices.joined(separator: ",")
+        var env = job.spec.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        env.append("NVIDIA_VISIBLE_DEVICES=\(devices.isEmpty ? "void" : devices)")
+        env.append("CUDA_VISIBLE_DEVICES=\(devices)")
+        env.append("COSMOS_JOB_ID=\(job.id)")
+        env.append("COSMOS_ATTEMPT=\(job.attempts)")
+        var hostConfig = HostConfig()
+        hostConfig.networkMode = host.network
+        hostConfig.memory = job.spec.memoryBytes
+        hostConfig.memorySwap = job.spec.memoryBytes
+        hostConfig.securityOpt = ["no-new-privileges"]
+        hostConfig.pidsLimit = 4096
+        hostConfig.autoRemove = false
+        if mode == .nvidia, !job.devices.isEmpty {
+            hostConfig.deviceRequests = [DeviceRequest.gpus(deviceIDs: job.devices)]
+        }
+        return ContainerConfig(
+            image: job.image,
+            cmd: job.spec.command,
+            env: env,
+            labels: [
+                ContainerLabel.job: job.id,
+                ContainerLabel.attempt: String(job.attempts),
+                ContainerLabel.instance: instance,
+                ContainerLabel.kind: job.kind.rawValue,
+            ],
+            hostConfig: hostConfig
+        )
+    }
+
+    /// The host's GPU mode, asking the engine once whether it has the nvidia runtime when `auto`.
+    func gpuMode(of host: HostConfiguration) async throws -> HostConfiguration.GPUMode {
+        guard host.gpuMode == .auto else { return host.gpuMode }
+        if let mode = resolvedModes.withLock({ $0[host.name] }) { return mode }
+        let info = try await client(for: host.name).info()
+        let mode: HostConfiguration.GPUMode = info.runtimes.contains("nvidia") ? .nvidia : .env
+        resolvedModes.withLock { $0[host.name] = mode }
+        logger.info("resolved gpu_mode auto", metadata: ["HOST": "\(host.name)", "gpu_mode": "\(mode.rawValue)"])
+        return mode
+    }
+
+    // MARK: Staging
+
+    /// The `/cosmos/job.json` document of runner contract v1 (one line).
+    static func jobDocument(for job: JobRecord) -> [UInt8] {
+        var spec: [String: JSONValue] = [
+            "name": job.spec.name.map(JSONValue.string) ?? .null,
+            "kind": .string(job.kind.rawValue),
+            "image": .string(job.image),
+            "gpus": .number(Double(job.gpus)),
+            "prompt": job.spec.prompt.map(JSONValue.string) ?? .null,
+            "controls": .object(job.spec.controls.mapValues(JSONValue.number)),
+            "params": .object(job.spec.params),
+            "inputs": .array(job.spec.inputs.map { .string("/cosmos/in/" + ($0 as NSString).lastPathComponent) }),
+        ]
+        if let command = job.spec.command { spec["command"] = .array(command.map(JSONValue.string)) }
+        let document: JSONValue = .object([
+            "version": .number(1),
+            "kind": .string(job.kind.rawValue),
+            "job_id": .string(job.id),
+            "attempt": .number(Double(job.attempts)),
+            "spec": .object(spec),
+        ])
+        return Array((document.jsonString() + "\n").utf8)
+    }
+
+    /// Uploads `/cosmos/job.json` and an empty `/cosmos/out/` (the archive API needs existing parents,
+    /// so the archive is put at `/` with the `cosmos/` entries inside).
+    func stage(_ job: JobRecord, containerID: String) async throws {
+        let archive = TarWriter.archive([
+            .directory(path: "cosmos", mode: 0o755),
+            .directory(path: "cosmos/out", mode: 0o777),
+            .directory(path: "cosmos/in", mode: 0o755),
+            .file(path: "cosmos/job.json", contents: Self.jobDocument(for: job), mode: 0o644),
+        ])
+        try await client(for: job.host).putArchive(id: containerID, path: "/", body: .bytes(archive))
+    }
+
+    /// Copies `/cosmos/out/` back into `<outputs>/<job id>/`, refusing unsafe entries; returns the files.
+    func collectOutputs(_ job: JobRecord, containerID: String) async throws -> [String] {
+        let destination = URL(fileURLWithPath: outputsDirectory).appendingPathComponent(job.id)
+        try? FileManager.default.removeItem(at: destination)
+        let archive: ContainerArchive
+        do {
+            archive = try await client(for: job.host).getArchive(id: containerID, path: "/cosmos/out")
+        } catch let error as DockerError where error.isNotFound {
+            return []
+        }
+        var extractor = try TarExtractor(destination: destination, stripComponents: 1)
+        for try await chunk in archive {
+            try extractor.feed(chunk)
+        }
+        try extractor.finish()
+        return extractor.writtenFiles.sorted()
+    }
+}
+
+/// Why the executor could not run an attempt.
+enum ExecutorError: Error, CustomStringConvertible {
+    case unknownHost(String)
+    case foreignContainer(name: String, labels: [String: String])
+
+    var description: String {
+        switch self {
+        case .unknownHost(let host):
+            "host \(host) is not in the configuration"
+        case .foreignContainer(let name, let labels):
+            "a container named \(name) exists with other labels (\(labels)); remove it by hand"
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import CosmosAPI
+import CosmosDomain
+import CosmosStore
+
+extension RankedJob {
+    /// The job as the API shows it.
+    func view(pendingReason: String? = nil) -> JobView {
+        JobView(
+            id: job.id, name: job.name, kind: job.kind, state: job.state, position: position,
+            priority: job.priority, image: job.image, command: job.spec.command, gpus: job.gpus, host: job.host,
+            devices: job.devices, containerId: job.containerId, exitCode: job.exitCode, attempts: job.attempts,
+            error: job.error, reason: job.reason, pendingReason: pendingReason ?? defaultPendingReason,
+            ownerUid: job.ownerUid, createdAt: Timestamp.format(job.createdAt),
+            startedAt: Timestamp.format(job.startedAt), finishedAt: Timestamp.format(job.finishedAt),
+            outputs: job.outputs, batchId: job.batchId, parentId: job.parentId, batchIndex: job.batchIndex,
+            prompt: job.spec.prompt, controls: job.spec.controls
+        )
+    }
+
+    /// The reason a queued job waits when the scheduler has not said more.
+    private var defaultPendingReason: String? {
+        switch job.state {
+        case .held: "held"
+        case .queued: "waiting for the scheduler"
+        default: nil
+        }
+    }
+}

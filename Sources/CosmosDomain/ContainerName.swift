@@ -1,0 +1,22 @@
+/// The fixed container name of one attempt of a job: `cosmos_{kind}_{id8}_{attempt}`.
+///
+/// Being fixed per (job, attempt) makes container creation idempotent: a create whose response was
+/// lost ends in `409 Conflict` on the retry instead of a second container.
+public enum ContainerName {
+    /// The name for `kind`, `jobID` and `attempt`.
+    public static func make(kind: JobKind, jobID: String, attempt: Int) -> String {
+        "cosmos_\(kind.rawValue)_\(jobID.prefix(8))_\(attempt)"
+    }
+}
+
+/// The labels every container of the daemon carries, with full values.
+public enum ContainerLabel {
+    /// The whole job id.
+    public static let job = "cosmos.job"
+    /// The attempt number.
+    public static let attempt = "cosmos.attempt"
+    /// The installation's stable id; a daemon only touches containers with its own.
+    public static let instance = "cosmos.instance"
+    /// The job kind.
+    public static let kind = "cosmos.kind"
+}

@@ -1,0 +1,64 @@
+/// What a user asks to run: the validated form of one submitted job.
+///
+/// Only these fields exist; a user can never pass raw Docker options (mounts, network, privileges,
+/// devices). The daemon builds every container configuration itself from a spec.
+public struct JobSpec: Sendable, Equatable, Codable {
+    public var name: String?
+    public var kind: JobKind
+    public var image: String
+    public var command: [String]?
+    public var env: [String: String]
+    public var gpus: Int
+    public var priority: Int
+    public var prompt: String?
+    /// Control name (`vis`, `edge`, `depth`, `seg`, ...) to weight in [0, 1].
+    public var controls: [String: Double]
+    /// Model parameters, passed through to the container untouched.
+    public var params: [String: JSONValue]
+    /// Input files on the daemon's machine, staged into `/cosmos/in/`.
+    public var inputs: [String]
+    /// How many times a non-zero exit of the job's own command is retried.
+    public var retries: Int
+    /// The container memory limit in bytes, parsed from `"512m"` and the like.
+    public var memoryBytes: Int64?
+
+    public init(
+        name: String? = nil,
+        kind: JobKind = .inference,
+        image: String,
+        command: [String]? = nil,
+        env: [String: String] = [:],
+        gpus: Int = 1,
+        priority: Int = 0,
+        prompt: String? = nil,
+        controls: [String: Double] = [:],
+        params: [String: JSONValue] = [:],
+        inputs: [String] = [],
+        retries: Int = 0,
+        memoryBytes: Int64? = nil
+    ) {
+        self.name = name
+        self.kind = kind
+        self.image = image
+        self.command = command
+        self.env = env
+        self.gpus = gpus
+        self.priority = priority
+        self.prompt = prompt
+        self.controls = controls
+        self.params = params
+        self.inputs = inputs
+        self.retries = retries
+        self.memoryBytes = memoryBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, image, command, env, gpus, priority, prompt, controls, params, inputs, retries
+        case memoryBytes = "memory_bytes"
+    }
+
+    /// Controls with a weight above zero, sorted: the job's control signature.
+    public var activeControls: [String] {
+        controls.filter { $0.value > 0 }.keys.sorted()
+    }
+}

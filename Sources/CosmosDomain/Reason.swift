@@ -1,0 +1,19 @@
+/// The stable texts of a job's `reason` field: its last failure or retry reason.
+///
+/// Scripts match on these, so they never change form.
+public enum Reason {
+    /// The job's command exited with a non-zero code.
+    public static func exitCode(_ code: Int) -> String { "exit code \(code)" }
+    /// The container was killed for exceeding its memory limit.
+    public static let oom = "oom"
+    /// A user cancelled the job.
+    public static func cancelled(byUID uid: UInt32) -> String { "cancelled by uid \(uid)" }
+    /// The job's container disappeared.
+    public static let containerLost = "container lost"
+    /// The job's host stopped answering.
+    public static let hostDown = "host down"
+    /// The engine could not create or start the container.
+    public static func engineError(_ message: String) -> String { "engine error: \(message)" }
+    /// Its inputs could not be staged or its outputs collected.
+    public static func staging(_ message: String) -> String { "staging failed: \(message)" }
+}

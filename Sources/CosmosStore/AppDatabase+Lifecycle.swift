@@ -1,0 +1,187 @@
+import CosmosDomain
+import Foundation
+import GRDB
+
+/// How an attempt ended, as the executor saw it.
+public enum AttemptOutcome: Sendable, Equatable {
+    /// The container exited; `oomKilled` from the engine's inspect.
+    case exited(code: Int, oomKilled: Bool, outputs: [String], error: String?)
+    /// The attempt failed before or outside the job's own command (engine, staging, lost container).
+    case infrastructureFailure(reason: String, error: String)
+}
+
+/// What the store decided about an ended attempt.
+public enum AttemptVerdict: Sendable, Equatable {
+    case succeeded
+    case failed
+    /// Back in the queue at its place; starts no earlier than `notBefore`.
+    case requeued(notBefore: Date)
+    /// The job had been cancelled; the outcome was recorded and it stays cancelled.
+    case stayedCancelled
+    /// The attempt is not the job's current one (a stale runner); nothing changed.
+    case stale
+}
+
+/// The scheduler's side of the job life cycle: claim, start, finish, requeue.
+extension AppDatabase {
+    /// Jobs currently holding GPUs (starting or running), with their host and devices.
+    public func activeJobs() throws -> [JobRecord] {
+        try writer.read { db in
+            try JobRecord.fetchAll(db, sql: "SELECT * FROM job WHERE state IN ('starting', 'running')")
+        }
+    }
+
+    /// Claims the jobs that can start now, in one transaction: reads the head of the queue, places it
+    /// on the hosts' free GPUs and marks the placed jobs `starting` with their allocation recorded.
+    ///
+    /// Returns the claimed jobs (attempt already counted) and the pending reasons of those looked at.
+    public func claimNext(
+        hosts: [HostCapacity],
+        policy: SchedulingPolicy,
+        lookahead: Int = 64,
+        now: Date = Date()
+    ) throws -> (claimed: [JobRecord], pending: [String: String]) {
+        try writer.write { db in
+            if try Self.isPaused(db) { return ([], [:]) }
+            var hosts = hosts
+            let active = try JobRecord.fetchAll(db, sql: "SELECT * FROM job WHERE state IN ('starting', 'running')")
+            for job in active {
+                if let index = hosts.firstIndex(where: { $0.name == job.host }) {
+                    hosts[index].usedDevices.formUnion(job.devices)
+                }
+            }
+            let candidates = try JobRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM job WHERE state = 'queued' AND parent_id IS NULL
+                    AND (not_before IS NULL OR not_before <= ?)
+                    ORDER BY priority DESC, seq LIMIT ?
+                    """,
+                arguments: [now, lookahead]
+            )
+            let plan = Placer.plan(
+                requests: candidates.map { PlacementRequest(jobID: $0.id, gpus: $0.gpus) },
+                hosts: hosts,
+                policy: policy
+            )
+            var claimed: [JobRecord] = []
+            for decision in plan.decisions {
+                guard var job = candidates.first(where: { $0.id == decision.jobID }) else { continue }
+                job.state = try Self.apply(.claim, to: job)
+                job.attempts += 1
+                job.host = decision.host
+                job.devices = decision.devices
+                job.containerId = nil
+                job.exitCode = nil
+                job.oomKilled = false
+                job.error = nil
+                job.logCursor = nil
+                job.notBefore = nil
+                try job.update(db)
+                try Self.appendEvent(
+                    db, job: job.id, type: "claimed",
+                    message: "attempt \(job.attempts) on \(decision.host) gpus \(decision.devices)", at: now)
+                claimed.append(job)
+            }
+            return (claimed, plan.pendingReasons)
+        }
+    }
+
+    /// Records the container of the current attempt (created, not yet started).
+    public func recordContainer(_ id: String, attempt: Int, containerID: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE job SET container_id = ? WHERE id = ? AND attempts = ?",
+                arguments: [containerID, id, attempt]
+            )
+        }
+    }
+
+    /// Marks the current attempt running; returns false if the job is no longer starting (cancelled).
+    public func markRunning(_ id: String, attempt: Int, containerID: String, now: Date = Date()) throws -> Bool {
+        try writer.write { db in
+            var job = try Self.fetchJob(db, id)
+            guard job.attempts == attempt, job.state == .starting else { return false }
+            job.state = try Self.apply(.start, to: job)
+            job.containerId = containerID
+            job.startedAt = now
+            try job.update(db)
+            try Self.appendEvent(db, job: id, type: "running", message: "container \(containerID.prefix(12))", at: now)
+            return true
+        }
+    }
+
+    /// Saves how far the job's logs have been copied (the engine timestamp of the last line).
+    public func saveLogCursor(_ id: String, attempt: Int, cursor: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE job SET log_cursor = ? WHERE id = ? AND attempts = ?",
+                arguments: [cursor, id, attempt]
+            )
+        }
+    }
+
+    /// Records how attempt `attempt` ended and decides the job's next state under `policy`.
+    public func finishAttempt(
+        _ id: String,
+        attempt: Int,
+        outcome: AttemptOutcome,
+        policy: RetryPolicy,
+        now: Date = Date()
+    ) throws -> (job: JobRecord, verdict: AttemptVerdict) {
+        try writer.write { db in
+            var job = try Self.fetchJob(db, id)
+            guard job.attempts == attempt, job.state.isActive || job.state == .cancelled else {
+                return (job, .stale)
+            }
+            var generator = SystemRandomNumberGenerator()
+            let verdict: AttemptVerdict
+            let failure: RetryPolicy.Failure?
+            let cancelReason = job.state == .cancelled ? job.reason : nil
+            switch outcome {
+            case .exited(let code, let oomKilled, let outputs, let error):
+                job.exitCode = code
+                job.oomKilled = oomKilled
+                job.outputs = outputs
+                job.error = error
+                if code == 0 && !oomKilled {
+                    failure = nil
+                } else {
+                    job.reason = oomKilled ? Reason.oom : Reason.exitCode(code)
+                    failure = .command
+                }
+            case .infrastructureFailure(let reason, let error):
+                job.reason = reason
+                job.error = error
+                failure = .infrastructure
+            }
+            if job.state == .cancelled {
+                verdict = .stayedCancelled
+                job.finishedAt = now
+                job.reason = cancelReason
+            } else if let failure {
+                if policy.shouldRetry(after: failure, attempts: job.attemptsInRun, retries: job.spec.retries) {
+                    let delay = policy.delay(afterAttempts: job.attemptsInRun, using: &generator)
+                    let notBefore = now.addingTimeInterval(delay)
+                    job.state = try Self.apply(.requeue, to: job)
+                    job.notBefore = notBefore
+                    job.host = nil
+                    job.devices = []
+                    job.seq = try Self.freeKey(db, near: job.seq, priority: job.priority)
+                    verdict = .requeued(notBefore: notBefore)
+                } else {
+                    job.state = try Self.apply(.fail, to: job)
+                    job.finishedAt = now
+                    verdict = .failed
+                }
+            } else {
+                job.state = try Self.apply(.succeed, to: job)
+                job.finishedAt = now
+                verdict = .succeeded
+            }
+            try job.update(db)
+            try Self.appendEvent(db, job: id, type: "\(verdict)", message: job.reason ?? "", at: now)
+            return (job, verdict)
+        }
+    }
+}

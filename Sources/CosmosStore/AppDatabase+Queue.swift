@@ -1,0 +1,355 @@
+import CosmosDomain
+import Foundation
+import GRDB
+
+/// The SQL condition of "holds a place in the queue"; it matches the partial indexes exactly.
+let inQueue = "state IN ('queued', 'held') AND parent_id IS NULL"
+
+/// A job together with its 1-based queue position (nil unless queued or held).
+public struct RankedJob: Sendable, Equatable {
+    public var job: JobRecord
+    public var position: Int?
+
+    public init(job: JobRecord, position: Int?) {
+        self.job = job
+        self.position = position
+    }
+}
+
+/// The outcome of a cancel: the job, and whether its container must be stopped.
+public struct CancelOutcome: Sendable, Equatable {
+    public var job: JobRecord
+    /// True when the job was starting or running: the daemon stops its container.
+    public var needsStop: Bool
+}
+
+// MARK: - Submitting and reading
+
+extension AppDatabase {
+    /// Appends `specs` to the queue in one transaction, in order; returns the new jobs.
+    public func submit(_ specs: [JobSpec], ownerUID: UInt32, batchID: String? = nil, now: Date = Date()) throws
+        -> [JobRecord]
+    {
+        try writer.write { db in
+            var created: [JobRecord] = []
+            for spec in specs {
+                var job = JobRecord(
+                    id: try Self.newJobID(db), name: spec.name, kind: spec.kind, state: .queued,
+                    priority: spec.priority, seq: try Self.allocateSeq(db), image: spec.image, spec: spec,
+                    gpus: spec.gpus, ownerUid: Int(ownerUID), attempts: 0, retryBase: 0, host: nil, devices: [],
+                    containerId: nil, exitCode: nil, oomKilled: false, error: nil, reason: nil, createdAt: now,
+                    startedAt: nil, finishedAt: nil, notBefore: nil, outputs: [], batchId: batchID, parentId: nil,
+                    batchIndex: nil, logCursor: nil
+                )
+                try job.insert(db)
+                try Self.appendEvent(db, job: job.id, type: "submitted", message: "by uid \(ownerUID)", at: now)
+                job = try JobRecord.fetchOne(db, key: job.id) ?? job
+                created.append(job)
+            }
+            return created
+        }
+    }
+
+    /// The job with `id`, with its queue position.
+    public func job(_ id: String) throws -> RankedJob {
+        try writer.read { db in
+            let job = try Self.fetchJob(db, id)
+            return RankedJob(job: job, position: try Self.position(db, of: job))
+        }
+    }
+
+    /// Jobs in queue order (with positions) followed by all others by creation time, optionally of one state.
+    public func list(state: JobState? = nil, limit: Int? = nil) throws -> [RankedJob] {
+        try writer.read { db in
+            let limitSQL = limit.map { " LIMIT \(max(0, $0))" } ?? ""
+            var result: [RankedJob] = []
+            if state == nil || state?.isInQueue == true {
+                let queued = try JobRecord.fetchAll(
+                    db,
+                    sql: "SELECT * FROM job WHERE \(inQueue) ORDER BY priority DESC, seq\(limitSQL)"
+                )
+                for (index, job) in queued.enumerated() where state == nil || job.state == state {
+                    result.append(RankedJob(job: job, position: index + 1))
+                }
+            }
+            if state == nil || state?.isInQueue == false {
+                let stateSQL = state.map { "state = '\($0.rawValue)'" } ?? "NOT (\(inQueue))"
+                let others = try JobRecord.fetchAll(
+                    db,
+                    sql: "SELECT * FROM job WHERE \(stateSQL) ORDER BY created_at, id\(limitSQL)"
+                )
+                result += others.map { RankedJob(job: $0, position: nil) }
+            }
+            if let limit, result.count > limit { result.removeLast(result.count - limit) }
+            return result
+        }
+    }
+
+    /// Job counts by state (states with no jobs are reported as 0).
+    public func counts() throws -> [JobState: Int] {
+        try writer.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
+                if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+}
+
+// MARK: - Reordering
+
+extension AppDatabase {
+    /// Moves a queued or held job within its priority level; returns it with its new position.
+    public func move(_ id: String, to target: MoveTarget) throws -> RankedJob {
+        try writer.write { db in
+            var job = try Self.fetchJob(db, id)
+            guard job.state.isInQueue, job.parentId == nil else {
+                throw StoreError.notInQueue(jobID: id, state: job.state)
+            }
+            // Park the job at the tail of the key space first, so it is out of every window below.
+            job.seq = try Self.allocateSeq(db)
+            try job.update(db, columns: ["seq"])
+            switch target {
+            case .bottom:
+                break
+            case .top:
+                let first = try Int64.fetchOne(
+                    db,
+                    sql: "SELECT MIN(seq) FROM job WHERE \(inQueue) AND priority = ? AND id != ?",
+                    arguments: [job.priority, id]
+                )
+                if let first { job.seq = try Self.keyBefore(db, first, priority: job.priority) }
+            case .before(let otherID), .after(let otherID):
+                guard otherID != id else { throw StoreError.moveRelativeToItself(id) }
+                let other = try Self.fetchJob(db, otherID)
+                guard other.state.isInQueue, other.parentId == nil else {
+                    throw StoreError.notInQueue(jobID: otherID, state: other.state)
+                }
+                guard other.priority == job.priority else {
+                    throw StoreError.differentPriority(
+                        jobID: id, priority: job.priority, otherID: otherID, otherPriority: other.priority)
+                }
+                if case .before = target {
+                    job.seq = try Self.keyBefore(db, other.seq, priority: job.priority)
+                } else if let next = try Int64.fetchOne(
+                    db,
+                    sql: "SELECT MIN(seq) FROM job WHERE \(inQueue) AND priority = ? AND seq > ? AND id != ?",
+                    arguments: [job.priority, other.seq, id]
+                ) {
+                    job.seq = try Self.keyBefore(db, next, priority: job.priority)
+                }
+            case .position(let position):
+                guard position >= 1 else { throw StoreError.invalidPosition(position) }
+                let occupant = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT priority, seq FROM job WHERE \(inQueue) AND id != ?
+                        ORDER BY priority DESC, seq LIMIT 1 OFFSET ?
+                        """,
+                    arguments: [id, position - 1]
+                )
+                if let occupant {
+                    let priority: Int = occupant["priority"]
+                    if priority == job.priority {
+                        job.seq = try Self.keyBefore(db, occupant["seq"], priority: job.priority)
+                    } else if priority < job.priority {
+                        // Position n lies below this level: the job goes to the bottom of its level.
+                    } else if let first = try Int64.fetchOne(
+                        db,
+                        sql: "SELECT MIN(seq) FROM job WHERE \(inQueue) AND priority = ? AND id != ?",
+                        arguments: [job.priority, id]
+                    ) {
+                        job.seq = try Self.keyBefore(db, first, priority: job.priority)
+                    }
+                }
+            }
+            try job.update(db, columns: ["seq"])
+            try Self.appendEvent(db, job: id, type: "moved", message: "\(target)")
+            return RankedJob(job: job, position: try Self.position(db, of: job))
+        }
+    }
+
+    /// Changes a queued or held job's priority; it keeps its key, so it keeps its submission order.
+    public func setPriority(_ id: String, to priority: Int) throws -> RankedJob {
+        try writer.write { db in
+            var job = try Self.fetchJob(db, id)
+            guard job.state.isInQueue, job.parentId == nil else {
+                throw StoreError.notInQueue(jobID: id, state: job.state)
+            }
+            guard job.priority != priority else { return RankedJob(job: job, position: try Self.position(db, of: job)) }
+            let key = job.seq
+            job.seq = try Self.allocateSeq(db)
+            job.priority = priority
+            job.spec.priority = priority
+            try job.update(db, columns: ["seq", "priority", "spec"])
+            job.seq = try Self.freeKey(db, near: key, priority: priority)
+            try job.update(db, columns: ["seq"])
+            try Self.appendEvent(db, job: id, type: "priority", message: "\(priority)")
+            return RankedJob(job: job, position: try Self.position(db, of: job))
+        }
+    }
+
+    /// Holds a queued job: it keeps its place but is skipped.
+    public func hold(_ id: String) throws -> RankedJob {
+        try transition(id, .hold) { _ in }
+    }
+
+    /// Releases a held job.
+    public func release(_ id: String) throws -> RankedJob {
+        try transition(id, .release) { _ in }
+    }
+
+    /// Cancels a job. A queued or held job leaves the queue; a starting or running one must be stopped.
+    public func cancel(_ id: String, byUID uid: UInt32, now: Date = Date()) throws -> CancelOutcome {
+        try writer.write { db in
+            var job = try Self.fetchJob(db, id)
+            let wasActive = job.state.isActive
+            job.state = try Self.apply(.cancel, to: job)
+            job.reason = Reason.cancelled(byUID: uid)
+            if !wasActive { job.finishedAt = now }
+            try job.update(db)
+            try Self.appendEvent(db, job: id, type: "cancel", message: job.reason ?? "", at: now)
+            return CancelOutcome(job: job, needsStop: wasActive)
+        }
+    }
+
+    /// Puts a failed or cancelled job back in the queue, at its original place, as a new attempt.
+    public func retry(_ id: String) throws -> RankedJob {
+        try writer.write { db in
+            var job = try Self.fetchJob(db, id)
+            job.state = try Self.apply(.retry, to: job)
+            job.retryBase = job.attempts
+            job.notBefore = nil
+            job.finishedAt = nil
+            job.exitCode = nil
+            job.error = nil
+            job.host = nil
+            job.devices = []
+            job.containerId = nil
+            job.seq = try Self.freeKey(db, near: job.seq, priority: job.priority)
+            try job.update(db)
+            try Self.appendEvent(db, job: id, type: "retry", message: "by user")
+            return RankedJob(job: job, position: try Self.position(db, of: job))
+        }
+    }
+
+    /// Applies a user event to a job through the state machine, with `change` for extra fields.
+    func transition(_ id: String, _ event: JobEvent, change: (inout JobRecord) -> Void) throws -> RankedJob {
+        try writer.write { db in
+            var job = try Self.fetchJob(db, id)
+            job.state = try Self.apply(event, to: job)
+            change(&job)
+            try job.update(db)
+            try Self.appendEvent(db, job: id, type: event.verb, message: job.reason ?? "")
+            return RankedJob(job: job, position: try Self.position(db, of: job))
+        }
+    }
+}
+
+// MARK: - Keys and positions
+
+extension AppDatabase {
+    /// A fresh key after every key ever allocated: where submissions and `--bottom` land.
+    static func allocateSeq(_ db: Database) throws -> Int64 {
+        let last = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_seq'") ?? 0
+        let next = last + QueueKey.gap
+        try db.execute(
+            sql: "INSERT INTO meta(key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [String(next)]
+        )
+        return next
+    }
+
+    /// A key just before `upper` within `priority`, respacing a small window of neighbours if needed.
+    ///
+    /// The window starts at 32 jobs and doubles until it has room; it never rewrites the whole queue.
+    static func keyBefore(_ db: Database, _ upper: Int64, priority: Int) throws -> Int64 {
+        let previous = try Int64.fetchOne(
+            db,
+            sql: "SELECT MAX(seq) FROM job WHERE \(inQueue) AND priority = ? AND seq < ?",
+            arguments: [priority, upper]
+        )
+        if let key = QueueKey.between(previous, upper) { return key }
+        var window = 32
+        while true {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, seq FROM job WHERE \(inQueue) AND priority = ? AND seq < ?
+                    ORDER BY seq DESC LIMIT ?
+                    """,
+                arguments: [priority, upper, window + 1]
+            )
+            let members = rows.prefix(window).reversed().map { (id: $0["id"] as String, seq: $0["seq"] as Int64) }
+            let lower: Int64? = rows.count > window ? rows[window]["seq"] : nil
+            if let keys = QueueKey.respace(count: members.count + 1, lower: lower, upper: upper) {
+                try applyKeys(db, members: members, keys: Array(keys.dropLast()))
+                return keys[keys.count - 1]
+            }
+            window *= 2
+        }
+    }
+
+    /// Gives `members` (ascending) their new ascending `keys` without ever colliding in the unique index.
+    ///
+    /// Jobs moving down are updated in ascending order, then jobs moving up in descending order.
+    static func applyKeys(_ db: Database, members: [(id: String, seq: Int64)], keys: [Int64]) throws {
+        let moves = zip(members, keys).filter { $0.0.seq != $0.1 }
+        for (member, key) in moves where key < member.seq {
+            try db.execute(sql: "UPDATE job SET seq = ? WHERE id = ?", arguments: [key, member.id])
+        }
+        for (member, key) in moves.reversed() where key > member.seq {
+            try db.execute(sql: "UPDATE job SET seq = ? WHERE id = ?", arguments: [key, member.id])
+        }
+    }
+
+    /// `key` if no queued job of `priority` holds it, else a free key just before it.
+    static func freeKey(_ db: Database, near key: Int64, priority: Int) throws -> Int64 {
+        let taken = try Bool.fetchOne(
+            db,
+            sql: "SELECT EXISTS(SELECT 1 FROM job WHERE \(inQueue) AND priority = ? AND seq = ?)",
+            arguments: [priority, key]
+        )
+        return taken == true ? try keyBefore(db, key, priority: priority) : key
+    }
+
+    /// The 1-based rank of a queued or held job, or nil for any other job.
+    static func position(_ db: Database, of job: JobRecord) throws -> Int? {
+        guard job.state.isInQueue, job.parentId == nil else { return nil }
+        let ahead = try Int.fetchOne(
+            db,
+            sql: "SELECT COUNT(*) FROM job WHERE \(inQueue) AND (priority > ? OR (priority = ? AND seq < ?))",
+            arguments: [job.priority, job.priority, job.seq]
+        )
+        return (ahead ?? 0) + 1
+    }
+
+    /// The state `event` moves `job` to, or a ``StoreError/illegalTransition(jobID:_:)``.
+    static func apply(_ event: JobEvent, to job: JobRecord) throws -> JobState {
+        do {
+            return try job.state.applying(event)
+        } catch {
+            throw StoreError.illegalTransition(jobID: job.id, error)
+        }
+    }
+
+    static func fetchJob(_ db: Database, _ id: String) throws -> JobRecord {
+        guard let job = try JobRecord.fetchOne(db, key: id) else { throw StoreError.jobNotFound(id) }
+        return job
+    }
+
+    static func newJobID(_ db: Database) throws -> String {
+        while true {
+            let id = JobID.make()
+            if try JobRecord.fetchOne(db, key: id) == nil { return id }
+        }
+    }
+
+    static func appendEvent(_ db: Database, job: String?, type: String, message: String, at: Date = Date()) throws {
+        try db.execute(
+            sql: "INSERT INTO event(at, job_id, type, message) VALUES (?, ?, ?, ?)",
+            arguments: [at, job, type, message]
+        )
+    }
+}

@@ -1,0 +1,92 @@
+import CosmosDomain
+import Foundation
+import GRDB
+
+/// The daemon's database: one SQLite file in WAL mode, owned through a single `DatabasePool`.
+///
+/// Every queue operation is one write transaction that also appends the events it causes, so two
+/// clients racing can never produce a duplicate position or a lost job.
+public struct AppDatabase: Sendable {
+    /// The connection pool: one writer, concurrent readers.
+    public let writer: DatabasePool
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    ///
+    /// - Parameter durable: `synchronous = FULL` when true (a commit survives power loss), `NORMAL`
+    ///   otherwise (a commit survives a crash of the process, not of the machine).
+    public init(path: String, durable: Bool = true) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
+        }
+        writer = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    /// The schema, as an append-only list of migrations.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-queue") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    CREATE TABLE job (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT,
+                        kind TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        priority INTEGER NOT NULL DEFAULT 0,
+                        seq INTEGER NOT NULL,
+                        image TEXT NOT NULL,
+                        spec TEXT NOT NULL,
+                        gpus INTEGER NOT NULL,
+                        owner_uid INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        retry_base INTEGER NOT NULL DEFAULT 0,
+                        host TEXT,
+                        devices TEXT NOT NULL DEFAULT '[]',
+                        container_id TEXT,
+                        exit_code INTEGER,
+                        oom_killed INTEGER NOT NULL DEFAULT 0,
+                        error TEXT,
+                        reason TEXT,
+                        created_at TEXT NOT NULL,
+                        started_at TEXT,
+                        finished_at TEXT,
+                        not_before TEXT,
+                        outputs TEXT NOT NULL DEFAULT '[]',
+                        batch_id TEXT,
+                        parent_id TEXT,
+                        batch_index INTEGER,
+                        log_cursor TEXT
+                    );
+                    -- The queue: (priority desc, seq asc), unique within a level. Only queued and held
+                    -- top-level jobs are in it; positions 1..n are ranks in this order.
+                    CREATE UNIQUE INDEX job_queue ON job(priority DESC, seq)
+                        WHERE state IN ('queued', 'held') AND parent_id IS NULL;
+                    CREATE INDEX job_ready ON job(priority DESC, seq)
+                        WHERE state = 'queued' AND parent_id IS NULL;
+                    CREATE INDEX job_active ON job(state) WHERE state IN ('starting', 'running');
+                    CREATE INDEX job_state_created ON job(state, created_at);
+                    CREATE INDEX job_batch ON job(batch_id) WHERE batch_id IS NOT NULL;
+                    CREATE INDEX job_parent ON job(parent_id) WHERE parent_id IS NOT NULL;
+                    CREATE TABLE event (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at TEXT NOT NULL,
+                        job_id TEXT,
+                        type TEXT NOT NULL,
+                        message TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE INDEX event_job ON event(job_id);
+                    """
+            )
+        }
+        return migrator
+    }
+}
+
+// MARK: - Column conversions
+
+extension JobState: DatabaseValueConvertible {}
+extension JobKind: DatabaseValueConvertible {}

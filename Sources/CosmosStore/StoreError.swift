@@ -1,0 +1,35 @@
+import CosmosDomain
+
+/// A refused store operation; each case says what to do next.
+public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// No job has this id.
+    case jobNotFound(String)
+    /// The state machine refused the change.
+    case illegalTransition(jobID: String, IllegalTransition)
+    /// A move needs a job that holds a place in the queue.
+    case notInQueue(jobID: String, state: JobState)
+    /// Moves reorder within a priority level.
+    case differentPriority(jobID: String, priority: Int, otherID: String, otherPriority: Int)
+    /// A job cannot be moved relative to itself.
+    case moveRelativeToItself(String)
+    /// A position must be 1 or more.
+    case invalidPosition(Int)
+
+    public var description: String {
+        switch self {
+        case .jobNotFound(let id):
+            "no job with id \(id); `cosmosctl list` shows the jobs"
+        case .illegalTransition(let id, let transition):
+            "job \(id): \(transition)"
+        case .notInQueue(let id, let state):
+            "job \(id) is \(state.rawValue): only queued or held jobs have a place in the queue"
+        case .differentPriority(let id, let priority, let other, let otherPriority):
+            "job \(id) has priority \(priority) but job \(other) has \(otherPriority): moves reorder within a priority "
+                + "level; change the priority first with `cosmosctl priority \(id) \(otherPriority)`"
+        case .moveRelativeToItself(let id):
+            "job \(id) cannot be moved relative to itself"
+        case .invalidPosition(let position):
+            "position \(position) is invalid: positions start at 1"
+        }
+    }
+}

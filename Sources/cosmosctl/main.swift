@@ -1,0 +1,3 @@
+import CosmosCtl
+
+await Cosmosctl.runMain()

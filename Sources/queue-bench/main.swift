@@ -1,0 +1,100 @@
+import CosmosDomain
+import CosmosStore
+import Foundation
+import GRDB
+
+// queue-bench: latency of move-to-top, cancel and claim-next at 10k, 100k and 1M queued jobs.
+//
+// Usage: swift run -c release queue-bench [--sizes 10000,100000,1000000] [--samples 2000] [--durable]
+// Each size gets a fresh SQLite file filled in bulk; then each operation is timed `samples` times,
+// each sample its own transaction, as the daemon runs it. Prints a table of p50/p99 in milliseconds.
+
+struct Options {
+    var sizes = [10_000, 100_000, 1_000_000]
+    var samples = 2000
+    var durable = false
+
+    init(arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--sizes": sizes = iterator.next()?.split(separator: ",").compactMap { Int($0) } ?? sizes
+            case "--samples": samples = iterator.next().flatMap { Int($0) } ?? samples
+            case "--durable": durable = true
+            default:
+                FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
+                exit(64)
+            }
+        }
+    }
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+}
+
+func time(_ body: () throws -> Void) rethrows -> Double {
+    let start = ContinuousClock.now
+    try body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+}
+
+/// Fills the queue with `count` jobs in bulk (one transaction per 50k rows).
+func fill(_ database: AppDatabase, count: Int) throws {
+    let spec = JobSpec(image: "cosmos-test/fake-model:latest")
+    var remaining = count
+    while remaining > 0 {
+        let chunk = min(remaining, 50_000)
+        _ = try database.submit(Array(repeating: spec, count: chunk), ownerUID: 0)
+        remaining -= chunk
+    }
+}
+
+let options = Options(arguments: CommandLine.arguments)
+print("queue-bench: \(options.samples) samples per operation, synchronous=\(options.durable ? "FULL" : "NORMAL")")
+print("")
+print("| queued jobs | operation | p50 ms | p99 ms |")
+print("|---:|---|---:|---:|")
+var p99s: [String: [Double]] = [:]
+for size in options.sizes {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("queue-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let database = try AppDatabase(path: directory.appendingPathComponent("cosmos.db").path, durable: options.durable)
+    try fill(database, count: size)
+    let ids = try database.writer.read { db in
+        try String.fetchAll(db, sql: "SELECT id FROM job ORDER BY random() LIMIT ?", arguments: [options.samples * 2])
+    }
+    var generator = SystemRandomNumberGenerator()
+
+    let moves = try ids.prefix(options.samples).map { id in try time { _ = try database.move(id, to: .top) } }
+    let cancels = try ids.suffix(options.samples).map { id in try time { _ = try database.cancel(id, byUID: 0) } }
+    let host = [HostCapacity(name: "local", devices: ["0"])]
+    var claims: [Double] = []
+    for _ in 0..<options.samples {
+        var claimed: [JobRecord] = []
+        claims.append(try time { claimed = try database.claimNext(hosts: host, policy: .backfill).claimed })
+        // Free the GPU again so the next claim has work to do (not timed).
+        for job in claimed {
+            _ = try database.finishAttempt(
+                job.id, attempt: job.attempts, outcome: .exited(code: 0, oomKilled: false, outputs: [], error: nil),
+                policy: RetryPolicy())
+        }
+    }
+    _ = generator.next()
+    for (name, samples) in [("move --top", moves), ("cancel", cancels), ("claim next", claims)] {
+        let p50 = percentile(samples, 0.50)
+        let p99 = percentile(samples, 0.99)
+        p99s[name, default: []].append(p99)
+        print(String(format: "| %d | %@ | %.3f | %.3f |", size, name, p50, p99))
+    }
+}
+if options.sizes.count > 1 {
+    print("")
+    print("p99 growth from \(options.sizes.first!) to \(options.sizes.last!) jobs (\(options.sizes.last! / options.sizes.first!)x the jobs):")
+    for (name, values) in p99s.sorted(by: { $0.key < $1.key }) {
+        print(String(format: "  %@: %.2fx", name, values.last! / values.first!))
+    }
+}
