@@ -60,6 +60,9 @@ struct ControlClient: Sendable {
         if !query.isEmpty {
             uri += "?" + query.map { "\($0.0)=\(Self.percentEncode($0.1))" }.joined(separator: "&")
         }
+        guard FileManager.default.fileExists(atPath: socketPath) else {
+            throw CLIError.daemonUnreachable(socketPath, "no socket file")
+        }
         guard let url = URL(httpURLWithSocketPath: socketPath, uri: uri) else {
             throw CLIError.usage("socket path \(socketPath) cannot be used in a URL")
         }

@@ -4,6 +4,7 @@ import CosmosStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// An error the control API answers with: a status and `{"error": {"code", "message"}}`.
 struct APIError: Error, HTTPResponseError, CustomStringConvertible {
@@ -41,6 +42,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
                 return APIError(.conflict, "invalid_move", error.description)
             case .invalidPosition: return APIError(.badRequest, "invalid_request", error.description)
             }
+        case is NIOTooManyBytesError:
+            return APIError(.contentTooLarge, "body_too_large", "request body is larger than the 16 MiB limit")
         case let error as HTTPError where error.status == .contentTooLarge:
             return APIError(.contentTooLarge, "body_too_large", "request body is larger than the 16 MiB limit")
         case let error as HTTPError:

@@ -147,6 +147,20 @@ struct AttemptRunner: Sendable {
         var cursor = try database.job(job.id).job.logCursor.flatMap { DockerTimestamp(rfc3339: $0) }
         let since = cursor.map { Date(timeIntervalSince1970: Double($0.secondsSince1970)) }
         let stream = try await client.logs(id: containerID, follow: true, since: since, timestamps: true)
+        var savedCursor = cursor
+        var lastSave = ContinuousClock.now
+        // Saves the cursor at most once a second while following, and always at the end or on cancellation,
+        // so a follow resumed after a restart skips what the file already has.
+        func saveCursor(force: Bool) {
+            guard let cursor, cursor != savedCursor, force || ContinuousClock.now - lastSave > .seconds(1) else { return }
+            try? database.saveLogCursor(job.id, attempt: job.attempts, cursor: cursor.description)
+            savedCursor = cursor
+            lastSave = ContinuousClock.now
+        }
+        defer {
+            saveCursor(force: true)
+            log.close()
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await waitForExit() }
             for try await chunk in stream {
@@ -157,12 +171,9 @@ struct AttemptRunner: Sendable {
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message)
                 cursor = timestamp
+                saveCursor(force: false)
             }
             try await group.waitForAll()
-        }
-        log.close()
-        if let cursor {
-            try database.saveLogCursor(job.id, attempt: job.attempts, cursor: cursor.description)
         }
     }
 

@@ -70,7 +70,7 @@ final class DaemonHarness: @unchecked Sendable {
         env.merge(environment) { $1 }
         process.environment = env
         let log = FileHandle(forWritingAtPath: directory.path + "/daemon.log") ?? {
-            FileManager.default.createFile(atPath: directory.path + "/daemon.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: directory.path + "/daemon.log", contents: nil)
             return FileHandle(forWritingAtPath: directory.path + "/daemon.log")!
         }()
         log.seekToEndOfFile()
@@ -123,9 +123,9 @@ final class DaemonHarness: @unchecked Sendable {
         Self.run(Self.binDirectory + "/cosmosctl", ["--socket", socket] + arguments)
     }
 
-    /// Runs cosmosctl with `--json` and decodes its output; fails the test on a non-zero exit.
+    /// Runs cosmosctl with `--json` (right after the verb, before any `--`) and decodes its output.
     func ctlJSON<T: Decodable>(_ type: T.Type, _ arguments: [String]) throws -> T {
-        let result = ctl(arguments + ["--json"])
+        let result = ctl([arguments[0], "--json"] + arguments.dropFirst())
         guard result.status == 0 else {
             throw HarnessError.command(arguments.joined(separator: " "), result.status, result.stderr)
         }

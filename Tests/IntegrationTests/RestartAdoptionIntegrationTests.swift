@@ -1,0 +1,57 @@
+import CosmosAPI
+import CosmosDomain
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A restart of the daemon never loses or re-runs a running job.
+@Suite("Restart with running jobs", .serialized)
+struct RestartAdoptionIntegrationTests {
+    @Test("SIGTERM leaves the container running; the next start adopts it; logs have no duplicates")
+    func sigtermThenAdopt() throws {
+        try withDaemon { daemon in
+            let id = try daemon.submit([
+                "--image", "cosmos-test/busybox:latest", "--", "sh", "-c",
+                "echo before; sleep 4; echo after; mkdir -p /cosmos/out; echo done > /cosmos/out/result.txt",
+            ])
+            try waitUntil("the job runs and has logged", timeout: 60) {
+                try daemon.show(id).state == .running && daemon.ctl(["logs", id]).stdout.contains("before")
+            }
+            let container = try #require(try daemon.show(id).containerId)
+            let stopTime = try daemon.stop()
+            #expect(stopTime < .seconds(6))
+            let inspect = DaemonHarness.docker(["inspect", "-f", "{{.State.Running}}", container])
+            #expect(inspect.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "true")
+
+            try daemon.start()
+            let job = try daemon.waitFinished([id], timeout: 60)[0]
+            #expect(job.state == .succeeded)
+            #expect(job.attempts == 1)
+            #expect(job.containerId == container)
+            #expect(job.outputs == ["result.txt"])
+            let logs = daemon.ctl(["logs", id]).stdout
+            #expect(logs.components(separatedBy: "before\n").count == 2, "\(logs)")
+            #expect(logs.components(separatedBy: "after\n").count == 2, "\(logs)")
+            #expect(DaemonHarness.docker(["inspect", container]).status != 0)
+        }
+    }
+
+    @Test("a job whose container vanished while the daemon was down is retried with reason container lost")
+    func containerLostWhileDown() throws {
+        try withDaemon { daemon in
+            let id = try daemon.submit(["--image", "cosmos-test/busybox:latest", "--", "sh", "-c", "sleep 2; echo ok"])
+            try waitUntil("the job runs", timeout: 60) { try daemon.show(id).state == .running }
+            let container = try #require(try daemon.show(id).containerId)
+            try daemon.stop(signal: SIGKILL)
+            #expect(DaemonHarness.docker(["rm", "-f", container]).status == 0)
+            try daemon.start()
+            let job = try daemon.waitFinished([id], timeout: 90)[0]
+            #expect(job.state == .succeeded)
+            #expect(job.attempts == 2)
+            #expect(job.reason == "container lost")
+        }
+    }
+}
