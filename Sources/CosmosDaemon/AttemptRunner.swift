@@ -39,8 +39,9 @@ struct AttemptRunner: Sendable {
                 collectError = "collecting outputs failed: \(error)"
                 logger.warning("collecting outputs failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             }
+            // Record first, then remove: a crash in between leaves an orphan to clean up, never a re-run.
+            await record(.exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError))
             try? await client.removeContainer(id: containerID, force: true)
-            record(.exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError))
         } catch is CancellationError {
             logger.debug("runner cancelled; leaving the container", metadata: metadata)
         } catch {
@@ -49,7 +50,7 @@ struct AttemptRunner: Sendable {
             if let client = try? executor.client(for: job.host) {
                 try? await client.removeContainer(id: job.containerName, force: true)
             }
-            record(.infrastructureFailure(reason: Reason.engineError(Self.shortText(error)), error: "\(error)"))
+            await record(.infrastructureFailure(reason: Reason.engineError(Self.shortText(error)), error: "\(error)"))
         }
     }
 
@@ -64,7 +65,7 @@ struct AttemptRunner: Sendable {
                 throw ExecutorError.foreignContainer(name: job.containerName, labels: details.config.labels)
             }
             if details == nil, job.state == .running {
-                record(.infrastructureFailure(reason: Reason.containerLost, error: "container \(job.containerName) is gone"))
+                await record(.infrastructureFailure(reason: Reason.containerLost, error: "container \(job.containerName) is gone"))
                 return nil
             }
         }
@@ -83,16 +84,16 @@ struct AttemptRunner: Sendable {
             }
         }
         guard let details else { return nil }
-        try database.recordContainer(job.id, attempt: job.attempts, containerID: details.id)
+        try await database.recordContainer(job.id, attempt: job.attempts, containerID: details.id)
         guard details.state.status == .created else {
-            if details.state.running { _ = try database.markRunning(job.id, attempt: job.attempts, containerID: details.id) }
+            if details.state.running { _ = try await database.markRunning(job.id, attempt: job.attempts, containerID: details.id) }
             return details.id
         }
         try await executor.stage(job, containerID: details.id)
-        guard try database.job(job.id).job.state == .starting else {
+        guard try await database.job(job.id).job.state == .starting else {
             logger.info("job cancelled before its container started", metadata: metadata)
             try? await client.removeContainer(id: details.id, force: true)
-            record(.exited(code: -1, oomKilled: false, outputs: [], error: nil))
+            await record(.exited(code: -1, oomKilled: false, outputs: [], error: nil))
             return nil
         }
         return details.id
@@ -107,7 +108,8 @@ struct AttemptRunner: Sendable {
         if current.state.status == .created {
             let wait = try await client.registerWait(id: containerID, condition: .nextExit)
             _ = try await client.startContainer(id: containerID)
-            if try !database.markRunning(job.id, attempt: job.attempts, containerID: containerID) {
+            let marked = try await database.markRunning(job.id, attempt: job.attempts, containerID: containerID)
+            if !marked {
                 logger.info("job cancelled while starting; stopping its container", metadata: metadata)
                 _ = try? await client.stopContainer(id: containerID, timeout: configuration.stopTimeoutSeconds)
             }
@@ -144,45 +146,55 @@ struct AttemptRunner: Sendable {
         if header {
             log.append(Array("=== attempt \(job.attempts) on \(job.host ?? "?") (\(job.containerName)) ===\n".utf8))
         }
-        var cursor = try database.job(job.id).job.logCursor.flatMap { DockerTimestamp(rfc3339: $0) }
+        var cursor = try await database.job(job.id).job.logCursor.flatMap { DockerTimestamp(rfc3339: $0) }
         let since = cursor.map { Date(timeIntervalSince1970: Double($0.secondsSince1970)) }
         let stream = try await client.logs(id: containerID, follow: true, since: since, timestamps: true)
         var savedCursor = cursor
         var lastSave = ContinuousClock.now
         // Saves the cursor at most once a second while following, and always at the end or on cancellation,
         // so a follow resumed after a restart skips what the file already has.
-        func saveCursor(force: Bool) {
+        func saveCursor(force: Bool) async {
             guard let cursor, cursor != savedCursor, force || ContinuousClock.now - lastSave > .seconds(1) else { return }
-            try? database.saveLogCursor(job.id, attempt: job.attempts, cursor: cursor.description)
+            let (database, job) = (self.database, self.job)
+            // A fresh task: the save must happen even when this one is being cancelled by a shutdown.
+            await Task { try? await database.saveLogCursor(job.id, attempt: job.attempts, cursor: cursor.description) }
+                .value
             savedCursor = cursor
             lastSave = ContinuousClock.now
         }
-        defer {
-            saveCursor(force: true)
-            log.close()
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await waitForExit() }
-            for try await chunk in stream {
-                guard let (timestamp, message) = chunk.splitTimestamp() else {
-                    log.append(chunk.bytes)
-                    continue
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await waitForExit() }
+                for try await chunk in stream {
+                    guard let (timestamp, message) = chunk.splitTimestamp() else {
+                        log.append(chunk.bytes)
+                        continue
+                    }
+                    if let cursor, timestamp <= cursor { continue }
+                    log.append(message)
+                    cursor = timestamp
+                    await saveCursor(force: false)
                 }
-                if let cursor, timestamp <= cursor { continue }
-                log.append(message)
-                cursor = timestamp
-                saveCursor(force: false)
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        } catch {
+            await saveCursor(force: true)
+            log.close()
+            throw error
         }
+        await saveCursor(force: true)
+        log.close()
     }
 
     // MARK: Recording
 
-    private func record(_ outcome: AttemptOutcome) {
+    /// Records the attempt's end; runs in its own task so a shutdown cannot cut it off half-way.
+    private func record(_ outcome: AttemptOutcome) async {
         do {
-            let (updated, verdict) = try database.finishAttempt(
-                job.id, attempt: job.attempts, outcome: outcome, policy: configuration.retry)
+            let (database, job, policy) = (self.database, self.job, configuration.retry)
+            let (updated, verdict) = try await Task {
+                try await database.finishAttempt(job.id, attempt: job.attempts, outcome: outcome, policy: policy)
+            }.value
             var fields = metadata
             fields["state"] = "\(updated.state.rawValue)"
             fields["reason"] = "\(updated.reason ?? "")"

@@ -26,11 +26,11 @@ struct ControlAPI: Sendable {
         router.get("/v1/jobs/:id/logs") { request, context in try await logs(request, context: context) }
         router.post("/v1/jobs/:id/cancel") { _, context in try await cancel(context) }
         router.post("/v1/jobs/:id/retry") { _, context in
-            try await respond(job: try database.retry(try jobID(context)), wake: true)
+            try await respond(job: try await database.retry(try jobID(context)), wake: true)
         }
-        router.post("/v1/jobs/:id/hold") { _, context in try await respond(job: try database.hold(try jobID(context))) }
+        router.post("/v1/jobs/:id/hold") { _, context in try await respond(job: try await database.hold(try jobID(context))) }
         router.post("/v1/jobs/:id/release") { _, context in
-            try await respond(job: try database.release(try jobID(context)), wake: true)
+            try await respond(job: try await database.release(try jobID(context)), wake: true)
         }
         router.post("/v1/jobs/:id/move") { request, context in try await move(request, context: context) }
         router.post("/v1/jobs/:id/priority") { request, context in try await priority(request, context: context) }
@@ -39,10 +39,10 @@ struct ControlAPI: Sendable {
     // MARK: Handlers
 
     func status() async throws -> Response {
-        let counts = try database.counts()
-        let active = try database.activeJobs()
+        let counts = try await database.counts()
+        let active = try await database.activeJobs()
         let view = StatusView(
-            paused: try database.isPaused(),
+            paused: try await database.isPaused(),
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             gpusTotal: configuration.hosts.reduce(0) { $0 + $1.devices.count },
             gpusUsed: active.reduce(0) { $0 + $1.devices.count },
@@ -57,7 +57,7 @@ struct ControlAPI: Sendable {
 
     func setPaused(_ paused: Bool, context: ControlRequestContext) async throws -> Response {
         let caller = try await context.peerCredentials()
-        try database.setPaused(paused, byUID: caller.uid)
+        try await database.setPaused(paused, byUID: caller.uid)
         context.logger.notice(paused ? "queue paused" : "queue resumed", metadata: ["CALLER_UID": "\(caller.uid)"])
         scheduler.wake()
         return try await status()
@@ -83,7 +83,7 @@ struct ControlAPI: Sendable {
                 throw prefix.isEmpty ? error : error.nested(under: prefix)
             }
         }
-        let jobs = try database.submit(specs, ownerUID: caller.uid)
+        let jobs = try await database.submit(specs, ownerUID: caller.uid)
         for job in jobs {
             context.logger.info(
                 "job submitted",
@@ -91,7 +91,8 @@ struct ControlAPI: Sendable {
             )
         }
         scheduler.wake()
-        let views = try jobs.map { try database.job($0.id).view() }
+        var views: [JobView] = []
+        for job in jobs { views.append(try await database.job(job.id).view()) }
         return try json(JobsResponse(jobs: views), status: .created)
     }
 
@@ -129,22 +130,22 @@ struct ControlAPI: Sendable {
             limit = value
         }
         let reasons = scheduler.pendingReasons
-        let jobs = try database.list(state: state, limit: limit).map { $0.view(pendingReason: reasons[$0.job.id]) }
+        let jobs = try await database.list(state: state, limit: limit).map { $0.view(pendingReason: reasons[$0.job.id]) }
         return try json(JobsResponse(jobs: jobs))
     }
 
     func show(_ context: ControlRequestContext) async throws -> Response {
-        let ranked = try database.job(try jobID(context))
+        let ranked = try await database.job(try jobID(context))
         return try json(ranked.view(pendingReason: scheduler.pendingReasons[ranked.job.id]))
     }
 
     func cancel(_ context: ControlRequestContext) async throws -> Response {
         let caller = try await context.peerCredentials()
-        let outcome = try database.cancel(try jobID(context), byUID: caller.uid)
+        let outcome = try await database.cancel(try jobID(context), byUID: caller.uid)
         context.logger.notice(
             "job cancelled", metadata: ["JOB_ID": "\(outcome.job.id)", "CALLER_UID": "\(caller.uid)"])
         if outcome.needsStop { scheduler.stop(jobID: outcome.job.id) }
-        return try await respond(job: try database.job(outcome.job.id))
+        return try await respond(job: try await database.job(outcome.job.id))
     }
 
     func move(_ request: Request, context: ControlRequestContext) async throws -> Response {
@@ -166,7 +167,7 @@ struct ControlAPI: Sendable {
         default:
             throw APIError(.badRequest, "invalid_request", "to: must be top, bottom, before, after or position")
         }
-        return try await respond(job: try database.move(try jobID(context), to: target), wake: true)
+        return try await respond(job: try await database.move(try jobID(context), to: target), wake: true)
     }
 
     func priority(_ request: Request, context: ControlRequestContext) async throws -> Response {
@@ -175,12 +176,12 @@ struct ControlAPI: Sendable {
             let range = SpecLimits.priorityRange
             throw SpecError(field: "priority", reason: "must be in \(range.lowerBound)...\(range.upperBound)")
         }
-        return try await respond(job: try database.setPriority(try jobID(context), to: body.priority), wake: true)
+        return try await respond(job: try await database.setPriority(try jobID(context), to: body.priority), wake: true)
     }
 
     func logs(_ request: Request, context: ControlRequestContext) async throws -> Response {
         let id = try jobID(context)
-        _ = try database.job(id)
+        _ = try await database.job(id)
         let follow = request.uri.queryParameters.get("follow") == "true"
         let path = JobLogs.path(for: id, in: configuration.logsDirectory)
         let database = self.database
@@ -190,7 +191,7 @@ struct ControlAPI: Sendable {
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 try await JobLogs.stream(path: path, follow: follow, writer: &writer) {
-                    (try? database.job(id).job.state.isTerminal) ?? true
+                    (try? await database.job(id).job.state.isTerminal) ?? true
                 }
                 try await writer.finish(nil)
             })

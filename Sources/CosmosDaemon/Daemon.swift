@@ -37,7 +37,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger) asyn
     }
     let lock = try StateLock(directory: configuration.stateDirectory)
     let database = try AppDatabase(path: configuration.databasePath, durable: configuration.durableCommits)
-    let instance = try database.instanceID()
+    let instance = try await database.instanceID()
     var logger = logger
     logger[metadataKey: "instance"] = "\(instance)"
     if configuration.images.patterns == nil {

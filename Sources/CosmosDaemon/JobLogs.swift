@@ -15,12 +15,12 @@ enum JobLogs {
         path: String,
         follow: Bool,
         writer: inout any ResponseBodyWriter,
-        isFinished: @Sendable () -> Bool
+        isFinished: @Sendable () async -> Bool
     ) async throws {
         var offset: UInt64 = 0
         while true {
             // Read the "finished" flag before the file, so lines written just before the end are sent.
-            let finished = !follow || isFinished()
+            let finished = !follow ? true : await isFinished()
             if let handle = FileHandle(forReadingAtPath: path) {
                 defer { try? handle.close() }
                 try handle.seek(toOffset: offset)

@@ -43,7 +43,7 @@ final class Scheduler: Service, Sendable {
         let timeout = configuration.stopTimeoutSeconds
         let logger = self.logger
         Task {
-            guard let job = try? database.job(jobID).job else { return }
+            guard let job = try? await database.job(jobID).job else { return }
             guard let containerID = job.containerId else { return }  // the runner sees the cancel before start
             do {
                 _ = try await executor.client(for: job.host).stopContainer(id: containerID, timeout: timeout)
@@ -55,12 +55,12 @@ final class Scheduler: Service, Sendable {
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
-            for job in (try? database.activeJobs()) ?? [] {
+            for job in (try? await database.activeJobs()) ?? [] {
                 adopt(job, in: &group)
             }
             await withGracefulShutdownHandler {
                 while !state.withLock({ $0.shuttingDown }) {
-                    promote(into: &group)
+                    await promote(into: &group)
                     await wakeup.wait(timeout: .seconds(1))
                 }
             } onGracefulShutdown: {
@@ -73,10 +73,10 @@ final class Scheduler: Service, Sendable {
     }
 
     /// One scheduling round: claims what fits and starts a runner for each claimed job.
-    private func promote(into group: inout DiscardingTaskGroup) {
+    private func promote(into group: inout DiscardingTaskGroup) async {
         let hosts = configuration.hosts.map { HostCapacity(name: $0.name, devices: $0.devices) }
         do {
-            let (claimed, pending) = try database.claimNext(hosts: hosts, policy: configuration.policy)
+            let (claimed, pending) = try await database.claimNext(hosts: hosts, policy: configuration.policy)
             state.withLock { $0.pendingReasons = pending }
             for job in claimed {
                 logger.info(

@@ -25,8 +25,8 @@ public enum AttemptVerdict: Sendable, Equatable {
 /// The scheduler's side of the job life cycle: claim, start, finish, requeue.
 extension AppDatabase {
     /// Jobs currently holding GPUs (starting or running), with their host and devices.
-    public func activeJobs() throws -> [JobRecord] {
-        try writer.read { db in
+    public func activeJobs() async throws -> [JobRecord] {
+        try await writer.read { db in
             try JobRecord.fetchAll(db, sql: "SELECT * FROM job WHERE state IN ('starting', 'running')")
         }
     }
@@ -40,8 +40,8 @@ extension AppDatabase {
         policy: SchedulingPolicy,
         lookahead: Int = 64,
         now: Date = Date()
-    ) throws -> (claimed: [JobRecord], pending: [String: String]) {
-        try writer.write { db in
+    ) async throws -> (claimed: [JobRecord], pending: [String: String]) {
+        try await writer.write { db in
             if try Self.isPaused(db) { return ([], [:]) }
             var hosts = hosts
             let active = try JobRecord.fetchAll(db, sql: "SELECT * FROM job WHERE state IN ('starting', 'running')")
@@ -88,8 +88,8 @@ extension AppDatabase {
     }
 
     /// Records the container of the current attempt (created, not yet started).
-    public func recordContainer(_ id: String, attempt: Int, containerID: String) throws {
-        try writer.write { db in
+    public func recordContainer(_ id: String, attempt: Int, containerID: String) async throws {
+        try await writer.write { db in
             try db.execute(
                 sql: "UPDATE job SET container_id = ? WHERE id = ? AND attempts = ?",
                 arguments: [containerID, id, attempt]
@@ -98,8 +98,8 @@ extension AppDatabase {
     }
 
     /// Marks the current attempt running; returns false if the job is no longer starting (cancelled).
-    public func markRunning(_ id: String, attempt: Int, containerID: String, now: Date = Date()) throws -> Bool {
-        try writer.write { db in
+    public func markRunning(_ id: String, attempt: Int, containerID: String, now: Date = Date()) async throws -> Bool {
+        try await writer.write { db in
             var job = try Self.fetchJob(db, id)
             guard job.attempts == attempt, job.state == .starting else { return false }
             job.state = try Self.apply(.start, to: job)
@@ -112,8 +112,8 @@ extension AppDatabase {
     }
 
     /// Saves how far the job's logs have been copied (the engine timestamp of the last line).
-    public func saveLogCursor(_ id: String, attempt: Int, cursor: String) throws {
-        try writer.write { db in
+    public func saveLogCursor(_ id: String, attempt: Int, cursor: String) async throws {
+        try await writer.write { db in
             try db.execute(
                 sql: "UPDATE job SET log_cursor = ? WHERE id = ? AND attempts = ?",
                 arguments: [cursor, id, attempt]
@@ -128,8 +128,8 @@ extension AppDatabase {
         outcome: AttemptOutcome,
         policy: RetryPolicy,
         now: Date = Date()
-    ) throws -> (job: JobRecord, verdict: AttemptVerdict) {
-        try writer.write { db in
+    ) async throws -> (job: JobRecord, verdict: AttemptVerdict) {
+        try await writer.write { db in
             var job = try Self.fetchJob(db, id)
             guard job.attempts == attempt, job.state.isActive || job.state == .cancelled else {
                 return (job, .stale)

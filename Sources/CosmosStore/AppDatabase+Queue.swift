@@ -27,10 +27,10 @@ public struct CancelOutcome: Sendable, Equatable {
 
 extension AppDatabase {
     /// Appends `specs` to the queue in one transaction, in order; returns the new jobs.
-    public func submit(_ specs: [JobSpec], ownerUID: UInt32, batchID: String? = nil, now: Date = Date()) throws
+    public func submit(_ specs: [JobSpec], ownerUID: UInt32, batchID: String? = nil, now: Date = Date()) async throws
         -> [JobRecord]
     {
-        try writer.write { db in
+        try await writer.write { db in
             var created: [JobRecord] = []
             for spec in specs {
                 var job = JobRecord(
@@ -51,16 +51,16 @@ extension AppDatabase {
     }
 
     /// The job with `id`, with its queue position.
-    public func job(_ id: String) throws -> RankedJob {
-        try writer.read { db in
+    public func job(_ id: String) async throws -> RankedJob {
+        try await writer.read { db in
             let job = try Self.fetchJob(db, id)
             return RankedJob(job: job, position: try Self.position(db, of: job))
         }
     }
 
     /// Jobs in queue order (with positions) followed by all others by creation time, optionally of one state.
-    public func list(state: JobState? = nil, limit: Int? = nil) throws -> [RankedJob] {
-        try writer.read { db in
+    public func list(state: JobState? = nil, limit: Int? = nil) async throws -> [RankedJob] {
+        try await writer.read { db in
             let limitSQL = limit.map { " LIMIT \(max(0, $0))" } ?? ""
             var result: [RankedJob] = []
             if state == nil || state?.isInQueue == true {
@@ -86,8 +86,8 @@ extension AppDatabase {
     }
 
     /// Job counts by state (states with no jobs are reported as 0).
-    public func counts() throws -> [JobState: Int] {
-        try writer.read { db in
+    public func counts() async throws -> [JobState: Int] {
+        try await writer.read { db in
             var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
                 if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
@@ -101,8 +101,8 @@ extension AppDatabase {
 
 extension AppDatabase {
     /// Moves a queued or held job within its priority level; returns it with its new position.
-    public func move(_ id: String, to target: MoveTarget) throws -> RankedJob {
-        try writer.write { db in
+    public func move(_ id: String, to target: MoveTarget) async throws -> RankedJob {
+        try await writer.write { db in
             var job = try Self.fetchJob(db, id)
             guard job.state.isInQueue, job.parentId == nil else {
                 throw StoreError.notInQueue(jobID: id, state: job.state)
@@ -171,8 +171,8 @@ extension AppDatabase {
     }
 
     /// Changes a queued or held job's priority; it keeps its key, so it keeps its submission order.
-    public func setPriority(_ id: String, to priority: Int) throws -> RankedJob {
-        try writer.write { db in
+    public func setPriority(_ id: String, to priority: Int) async throws -> RankedJob {
+        try await writer.write { db in
             var job = try Self.fetchJob(db, id)
             guard job.state.isInQueue, job.parentId == nil else {
                 throw StoreError.notInQueue(jobID: id, state: job.state)
@@ -191,18 +191,18 @@ extension AppDatabase {
     }
 
     /// Holds a queued job: it keeps its place but is skipped.
-    public func hold(_ id: String) throws -> RankedJob {
-        try transition(id, .hold) { _ in }
+    public func hold(_ id: String) async throws -> RankedJob {
+        try await transition(id, .hold) { _ in }
     }
 
     /// Releases a held job.
-    public func release(_ id: String) throws -> RankedJob {
-        try transition(id, .release) { _ in }
+    public func release(_ id: String) async throws -> RankedJob {
+        try await transition(id, .release) { _ in }
     }
 
     /// Cancels a job. A queued or held job leaves the queue; a starting or running one must be stopped.
-    public func cancel(_ id: String, byUID uid: UInt32, now: Date = Date()) throws -> CancelOutcome {
-        try writer.write { db in
+    public func cancel(_ id: String, byUID uid: UInt32, now: Date = Date()) async throws -> CancelOutcome {
+        try await writer.write { db in
             var job = try Self.fetchJob(db, id)
             let wasActive = job.state.isActive
             job.state = try Self.apply(.cancel, to: job)
@@ -215,8 +215,8 @@ extension AppDatabase {
     }
 
     /// Puts a failed or cancelled job back in the queue, at its original place, as a new attempt.
-    public func retry(_ id: String) throws -> RankedJob {
-        try writer.write { db in
+    public func retry(_ id: String) async throws -> RankedJob {
+        try await writer.write { db in
             var job = try Self.fetchJob(db, id)
             job.state = try Self.apply(.retry, to: job)
             job.retryBase = job.attempts
@@ -235,8 +235,8 @@ extension AppDatabase {
     }
 
     /// Applies a user event to a job through the state machine, with `change` for extra fields.
-    func transition(_ id: String, _ event: JobEvent, change: (inout JobRecord) -> Void) throws -> RankedJob {
-        try writer.write { db in
+    func transition(_ id: String, _ event: JobEvent, change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> RankedJob {
+        try await writer.write { db in
             var job = try Self.fetchJob(db, id)
             job.state = try Self.apply(event, to: job)
             change(&job)

@@ -34,20 +34,20 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
 }
 
-func time(_ body: () throws -> Void) rethrows -> Double {
+func time(_ body: () async throws -> Void) async rethrows -> Double {
     let start = ContinuousClock.now
-    try body()
+    try await body()
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
 }
 
 /// Fills the queue with `count` jobs in bulk (one transaction per 50k rows).
-func fill(_ database: AppDatabase, count: Int) throws {
+func fill(_ database: AppDatabase, count: Int) async throws {
     let spec = JobSpec(image: "cosmos-test/fake-model:latest")
     var remaining = count
     while remaining > 0 {
         let chunk = min(remaining, 50_000)
-        _ = try database.submit(Array(repeating: spec, count: chunk), ownerUID: 0)
+        _ = try await database.submit(Array(repeating: spec, count: chunk), ownerUID: 0)
         remaining -= chunk
     }
 }
@@ -63,27 +63,27 @@ for size in options.sizes {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let database = try AppDatabase(path: directory.appendingPathComponent("cosmos.db").path, durable: options.durable)
-    try fill(database, count: size)
+    try await fill(database, count: size)
     let ids = try database.writer.read { db in
         try String.fetchAll(db, sql: "SELECT id FROM job ORDER BY random() LIMIT ?", arguments: [options.samples * 2])
     }
-    var generator = SystemRandomNumberGenerator()
 
-    let moves = try ids.prefix(options.samples).map { id in try time { _ = try database.move(id, to: .top) } }
-    let cancels = try ids.suffix(options.samples).map { id in try time { _ = try database.cancel(id, byUID: 0) } }
+    var moves: [Double] = []
+    for id in ids.prefix(options.samples) { moves.append(try await time { _ = try await database.move(id, to: .top) }) }
+    var cancels: [Double] = []
+    for id in ids.suffix(options.samples) { cancels.append(try await time { _ = try await database.cancel(id, byUID: 0) }) }
     let host = [HostCapacity(name: "local", devices: ["0"])]
     var claims: [Double] = []
     for _ in 0..<options.samples {
         var claimed: [JobRecord] = []
-        claims.append(try time { claimed = try database.claimNext(hosts: host, policy: .backfill).claimed })
+        claims.append(try await time { claimed = try await database.claimNext(hosts: host, policy: .backfill).claimed })
         // Free the GPU again so the next claim has work to do (not timed).
         for job in claimed {
-            _ = try database.finishAttempt(
+            _ = try await database.finishAttempt(
                 job.id, attempt: job.attempts, outcome: .exited(code: 0, oomKilled: false, outputs: [], error: nil),
                 policy: RetryPolicy())
         }
     }
-    _ = generator.next()
     for (name, samples) in [("move --top", moves), ("cancel", cancels), ("claim next", claims)] {
         let p50 = percentile(samples, 0.50)
         let p99 = percentile(samples, 0.99)

@@ -270,19 +270,35 @@ struct ContainerLifecycleTests {
     @Test("a container over its memory limit is OOM-killed and inspect says so")
     func oomKilled() async throws {
         try await Support.withClient { client in
-            let name = Support.uniqueName("oom")
             let hostConfig = HostConfig(memory: 8 << 20, memorySwap: 8 << 20)
             // Doubling a shell variable reaches the 8 MiB limit within a few iterations.
             let config = Support.shell("s=0123456789abcdef; while true; do s=\"$s$s\"; done", hostConfig: hostConfig)
-            try await Support.withContainer(client, name: name, config) { id in
-                let wait = try await client.registerWait(id: id, condition: .nextExit)
-                try await client.startContainer(id: id)
-                let result = try await withDeadline(.seconds(60), "OOM kill") { try await wait.result() }
-                let state = try await client.inspectContainer(id: id).state
-                #expect(state.oomKilled, "engine did not report an OOM kill (exit \(result.statusCode))")
-                #expect(result.statusCode == 137)
-                #expect(state.exitCode == 137)
+            // The engine learns of the OOM kill from a cgroup event that can arrive after the exit (the flag is then
+            // set late) or, with containerd 1.6 on cgroup v1 under load, not at all (about 1 in 8 with 8 parallel
+            // OOMs here; `docker run` shows the same). So poll for the flag, and allow a second container.
+            var reported: [Bool] = []
+            for attempt in 1...3 {
+                let name = Support.uniqueName("oom\(attempt)")
+                let oomKilled = try await Support.withContainer(client, name: name, config) { id in
+                    let wait = try await client.registerWait(id: id, condition: .nextExit)
+                    try await client.startContainer(id: id)
+                    let result = try await withDeadline(.seconds(60), "OOM kill") { try await wait.result() }
+                    #expect(result.statusCode == 137, "killed by SIGKILL")
+                    var state = try await client.inspectContainer(id: id).state
+                    #expect(state.exitCode == 137)
+                    let deadline = ContinuousClock.now + .seconds(5)
+                    while !state.oomKilled, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(100))
+                        state = try await client.inspectContainer(id: id).state
+                    }
+                    return state.oomKilled
+                }
+                reported.append(oomKilled)
+                if oomKilled {
+                    break
+                }
             }
+            #expect(reported.last == true, "engine never reported OOMKilled: \(reported)")
         }
     }
 

@@ -65,6 +65,23 @@ struct StreamTests {
         }
     }
 
+    @Test("logs of a TTY container are passed through raw as stdout")
+    func ttyLogs() async throws {
+        try await Support.withClient { client in
+            let name = Support.uniqueName("tty")
+            var config = Support.shell("echo out; echo err >&2")
+            config.tty = true
+            try await Support.withContainer(client, name: name, config) { id in
+                let wait = try await client.registerWait(id: id, condition: .nextExit)
+                try await client.startContainer(id: id)
+                _ = try await withDeadline(.seconds(20), "exit") { try await wait.result() }
+                let logs = try await Support.collectLogs(try await client.logs(id: id))
+                #expect(logs.stdout == "out\r\nerr\r\n")
+                #expect(logs.stderr == "")
+            }
+        }
+    }
+
     @Test("follow streams output as it is written and ends when the container exits")
     func followUntilExit() async throws {
         try await Support.withClient { client in
