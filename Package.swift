@@ -46,6 +46,20 @@ let package = Package(
             ]
         ),
 
+        // MARK: systemd integration (nothing cosmos-specific)
+
+        /// libsystemd's C API (sd-daemon, sd-journal), found through pkg-config.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        /// sd_notify and the watchdog, socket activation, and a swift-log handler writing native journal entries.
+        .target(
+            name: "SystemdKit",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: cosmos-worker's own parts
 
         /// The SQLite store: one writer, migrations, every queue operation one transaction.
@@ -64,9 +78,10 @@ let package = Package(
         .target(
             name: "CosmosDaemon",
             dependencies: [
-                "CosmosDomain", "CosmosStore", "CosmosAPI", "DockerEngine", "TarArchive",
+                "CosmosDomain", "CosmosStore", "CosmosAPI", "DockerEngine", "TarArchive", "SystemdKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -108,6 +123,10 @@ let package = Package(
         .testTarget(name: "CosmosDomainTests", dependencies: ["CosmosDomain"]),
         .testTarget(name: "TarArchiveTests", dependencies: ["TarArchive"]),
         .testTarget(
+            name: "CosmosDaemonTests",
+            dependencies: ["CosmosDaemon", "CosmosStore", "CosmosDomain", "DockerEngine"]
+        ),
+        .testTarget(
             name: "CosmosStoreTests",
             dependencies: ["CosmosStore", "CosmosDomain", .product(name: "GRDB", package: "GRDB.swift")]
         ),
@@ -116,8 +135,12 @@ let package = Package(
             dependencies: ["DockerEngine", "TarArchive"]
         ),
         .testTarget(
+            name: "SystemdKitTests",
+            dependencies: ["SystemdKit", "CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["CosmosAPI", "CosmosDomain"]
+            dependencies: ["CosmosAPI", "CosmosDomain", "CosmosStore"]
         ),
     ]
 )

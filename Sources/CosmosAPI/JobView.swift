@@ -34,11 +34,33 @@ public struct JobView: Codable, Sendable, Equatable {
     public var controls: [String: Double]
 
     public init(
-        id: String, name: String?, kind: JobKind, state: JobState, position: Int?, priority: Int, image: String,
-        command: [String]?, gpus: Int, host: String?, devices: [String], containerId: String?, exitCode: Int?,
-        attempts: Int, error: String?, reason: String?, pendingReason: String?, ownerUid: Int, createdAt: String,
-        startedAt: String?, finishedAt: String?, outputs: [String], batchId: String?, parentId: String?,
-        batchIndex: Int?, prompt: String?, controls: [String: Double]
+        id: String,
+        name: String?,
+        kind: JobKind,
+        state: JobState,
+        position: Int?,
+        priority: Int,
+        image: String,
+        command: [String]?,
+        gpus: Int,
+        host: String?,
+        devices: [String],
+        containerId: String?,
+        exitCode: Int?,
+        attempts: Int,
+        error: String?,
+        reason: String?,
+        pendingReason: String?,
+        ownerUid: Int,
+        createdAt: String,
+        startedAt: String?,
+        finishedAt: String?,
+        outputs: [String],
+        batchId: String?,
+        parentId: String?,
+        batchIndex: Int?,
+        prompt: String?,
+        controls: [String: Double]
     ) {
         self.id = id
         self.name = name

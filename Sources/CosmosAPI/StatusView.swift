@@ -17,8 +17,15 @@ public struct StatusView: Codable, Sendable, Equatable {
     public var policy: String
 
     public init(
-        paused: Bool, counts: [String: Int], gpusTotal: Int, gpusUsed: Int, hostsUp: Int, hostsTotal: Int,
-        instance: String, version: String, policy: String
+        paused: Bool,
+        counts: [String: Int],
+        gpusTotal: Int,
+        gpusUsed: Int,
+        hostsUp: Int,
+        hostsTotal: Int,
+        instance: String,
+        version: String,
+        policy: String
     ) {
         self.paused = paused
         self.counts = counts

@@ -3,7 +3,11 @@ import Foundation
 
 /// Options every command takes, before or after the verb.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "The daemon's control socket (default: $COSMOS_SOCKET, /run/cosmos-worker/cosmos.sock, ./cosmos-state/cosmos.sock).")
+    @Option(
+        name: .long,
+        help:
+            "The daemon's control socket (default: $COSMOS_SOCKET, /run/cosmos-worker/cosmos.sock, ./cosmos-state/cosmos.sock)."
+    )
     var socket: String?
 
     /// The socket to use: `--socket`, `$COSMOS_SOCKET`, the system socket if it exists, the embedded default's.

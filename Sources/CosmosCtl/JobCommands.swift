@@ -74,7 +74,8 @@ struct Cancel: JobActionCommand {
 /// `cosmosctl retry ID...`.
 struct Retry: JobActionCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Put failed or cancelled jobs back in the queue, at their original place, as a new attempt.")
+        abstract: "Put failed or cancelled jobs back in the queue, at their original place, as a new attempt."
+    )
     static let action = "retry"
     static let pastTense = "queued again"
     @OptionGroup var globals: GlobalOptions
@@ -84,7 +85,9 @@ struct Retry: JobActionCommand {
 
 /// `cosmosctl hold ID...`.
 struct Hold: JobActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Hold queued jobs: they keep their place but are skipped.")
+    static let configuration = CommandConfiguration(
+        abstract: "Hold queued jobs: they keep their place but are skipped."
+    )
     static let action = "hold"
     static let pastTense = "held"
     @OptionGroup var globals: GlobalOptions
@@ -106,7 +109,8 @@ struct Release: JobActionCommand {
 struct Move: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Move a queued job within its priority level.",
-        discussion: "Moves reorder jobs of the same priority. To pass jobs of a higher priority, raise the priority.")
+        discussion: "Moves reorder jobs of the same priority. To pass jobs of a higher priority, raise the priority."
+    )
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The job to move.") var id: String
@@ -114,7 +118,8 @@ struct Move: AsyncParsableCommand {
     @Flag(help: "After every other job of its priority.") var bottom = false
     @Option(help: "Just before this job.") var before: String?
     @Option(help: "Just after this job.") var after: String?
-    @Option(name: .customLong("to"), help: "To this 1-based position (kept within its priority level).") var position: Int?
+    @Option(name: .customLong("to"), help: "To this 1-based position (kept within its priority level).") var position:
+        Int?
 
     func validate() throws {
         let chosen = [top, bottom, before != nil, after != nil, position != nil].filter { $0 }.count
@@ -147,7 +152,8 @@ struct Move: AsyncParsableCommand {
 /// `cosmosctl priority ID P`.
 struct Priority: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Change a queued job's priority (higher runs first; it keeps its submission order).")
+        abstract: "Change a queued job's priority (higher runs first; it keeps its submission order)."
+    )
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The job id.") var id: String
@@ -155,7 +161,12 @@ struct Priority: AsyncParsableCommand {
 
     func run() async throws {
         let job = try await globals.withClient {
-            try await $0.send(.POST, APIPath.job(id, "priority"), body: PriorityRequest(priority: priority), as: JobView.self)
+            try await $0.send(
+                .POST,
+                APIPath.job(id, "priority"),
+                body: PriorityRequest(priority: priority),
+                as: JobView.self
+            )
         }
         if output.json { return try Output.printJSON(job) }
         print("\(job.id) has priority \(job.priority), position \(job.position.map(String.init) ?? "-")")

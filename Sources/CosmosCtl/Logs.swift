@@ -24,7 +24,8 @@ struct Logs: AsyncParsableCommand {
 struct Wait: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Wait until jobs finish.",
-        discussion: "Exits 0 if all succeeded, 1 if any did not, 2 on timeout.")
+        discussion: "Exits 0 if all succeeded, 1 if any did not, 2 on timeout."
+    )
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "Job ids.") var ids: [String]
@@ -46,7 +47,11 @@ struct Wait: AsyncParsableCommand {
             FileHandle.standardError.write(Data("timed out waiting for \(ids.joined(separator: " "))\n".utf8))
             throw ExitCode(2)
         }
-        if output.json { try Output.printJSON(jobs) } else { for job in jobs { print("\(job.id) \(job.state.rawValue)") } }
+        if output.json {
+            try Output.printJSON(jobs)
+        } else {
+            for job in jobs { print("\(job.id) \(job.state.rawValue)") }
+        }
         if !jobs.allSatisfy({ $0.state == .succeeded }) { throw ExitCode(1) }
     }
 }

@@ -37,7 +37,8 @@ enum Output {
                     String(job.priority), String(job.gpus), job.host ?? "-", job.image,
                     job.pendingReason ?? job.reason ?? "",
                 ]
-            })
+            }
+        )
     }
 
     /// A job's details, one field per line.

@@ -25,7 +25,9 @@ struct Status: AsyncParsableCommand {
 
 /// `cosmosctl pause`: nothing new starts; running jobs carry on.
 struct Pause: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Pause the queue: nothing new starts, running jobs carry on.")
+    static let configuration = CommandConfiguration(
+        abstract: "Pause the queue: nothing new starts, running jobs carry on."
+    )
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
 

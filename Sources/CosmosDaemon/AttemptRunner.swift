@@ -14,7 +14,9 @@ struct AttemptRunner: Sendable {
     let job: JobRecord
     let database: AppDatabase
     let executor: DockerExecutor
-    let configuration: DaemonConfiguration
+    let live: LiveConfiguration
+    /// The configuration in force (a reload may replace it between two reads).
+    var configuration: DaemonConfiguration { live.current }
     let logger: Logger
 
     private var metadata: Logger.Metadata {
@@ -40,10 +42,18 @@ struct AttemptRunner: Sendable {
                 logger.warning("collecting outputs failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             }
             // Record first, then remove: a crash in between leaves an orphan to clean up, never a re-run.
-            await record(.exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError))
+            await record(
+                .exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError)
+            )
             try? await client.removeContainer(id: containerID, force: true)
         } catch is CancellationError {
             logger.debug("runner cancelled; leaving the container", metadata: metadata)
+        } catch AttemptError.containerLost(let id) {
+            if Task.isCancelled { return }
+            logger.warning("the job's container disappeared", metadata: metadata)
+            await record(
+                .infrastructureFailure(reason: Reason.containerLost, error: "container \(id.prefix(12)) is gone")
+            )
         } catch {
             if Task.isCancelled { return }
             logger.error("attempt failed in the engine", metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -65,7 +75,12 @@ struct AttemptRunner: Sendable {
                 throw ExecutorError.foreignContainer(name: job.containerName, labels: details.config.labels)
             }
             if details == nil, job.state == .running {
-                await record(.infrastructureFailure(reason: Reason.containerLost, error: "container \(job.containerName) is gone"))
+                await record(
+                    .infrastructureFailure(
+                        reason: Reason.containerLost,
+                        error: "container \(job.containerName) is gone"
+                    )
+                )
                 return nil
             }
         }
@@ -73,6 +88,7 @@ struct AttemptRunner: Sendable {
             let config = try await executor.containerConfig(for: job)
             do {
                 let id = try await client.createContainer(name: job.containerName, config)
+                FaultInjection.hit(.afterCreate)
                 details = try await client.inspectContainer(id: id)
             } catch let error as DockerError where error.isConflict {
                 // A create whose answer was lost: adopt the container if it is ours, never make a second.
@@ -86,7 +102,9 @@ struct AttemptRunner: Sendable {
         guard let details else { return nil }
         try await database.recordContainer(job.id, attempt: job.attempts, containerID: details.id)
         guard details.state.status == .created else {
-            if details.state.running { _ = try await database.markRunning(job.id, attempt: job.attempts, containerID: details.id) }
+            if details.state.running {
+                _ = try await database.markRunning(job.id, attempt: job.attempts, containerID: details.id)
+            }
             return details.id
         }
         try await executor.stage(job, containerID: details.id)
@@ -100,41 +118,75 @@ struct AttemptRunner: Sendable {
     }
 
     /// Starts the container if needed, follows its logs and waits for its end.
+    ///
+    /// If the connection to the engine drops (an engine restart, a network blip), it waits for the
+    /// engine and looks again instead of failing the job: the container is adopted where it stands.
     private func superviseContainer(_ containerID: String, client: DockerClient) async throws
         -> (code: Int, oomKilled: Bool, error: String?)
     {
-        let current = try await client.inspectContainer(id: containerID)
-        let logPath = JobLogs.path(for: job.id, in: configuration.logsDirectory)
-        if current.state.status == .created {
-            let wait = try await client.registerWait(id: containerID, condition: .nextExit)
-            _ = try await client.startContainer(id: containerID)
-            let marked = try await database.markRunning(job.id, attempt: job.attempts, containerID: containerID)
-            if !marked {
-                logger.info("job cancelled while starting; stopping its container", metadata: metadata)
-                _ = try? await client.stopContainer(id: containerID, timeout: configuration.stopTimeoutSeconds)
+        let logPath = JobLogFile.path(for: job.id, in: configuration.logsDirectory)
+        var engineFailures = 0
+        while true {
+            do {
+                let current = try await client.inspectContainer(id: containerID)
+                if current.state.status == .created {
+                    let wait = try await client.registerWait(id: containerID, condition: .nextExit)
+                    _ = try await client.startContainer(id: containerID)
+                    FaultInjection.hit(.afterStart)
+                    let marked = try await database.markRunning(job.id, attempt: job.attempts, containerID: containerID)
+                    if !marked {
+                        logger.info("job cancelled while starting; stopping its container", metadata: metadata)
+                        _ = try? await client.stopContainer(id: containerID, timeout: configuration.stopTimeoutSeconds)
+                    }
+                    logger.info(
+                        "container started",
+                        metadata: metadata.merging(["CONTAINER_ID": "\(containerID)"]) { $1 }
+                    )
+                    try await followLogs(containerID, client: client, path: logPath, header: true) {
+                        _ = try await wait.result()
+                    }
+                } else if current.state.running {
+                    let wait = try await client.registerWait(id: containerID, condition: .notRunning)
+                    try await followLogs(containerID, client: client, path: logPath, header: false) {
+                        _ = try await wait.result()
+                    }
+                } else {
+                    // Exited while nobody watched: copy what the log file is missing.
+                    try await followLogs(containerID, client: client, path: logPath, header: false) {}
+                }
+                FaultInjection.hit(.afterExit)
+                var final = try await client.inspectContainer(id: containerID)
+                // The engine can set OOMKilled a moment after the exit: look again briefly for a SIGKILLed
+                // container that had a memory limit.
+                let deadline = ContinuousClock.now + .seconds(3)
+                while final.state.exitCode == 137, !final.state.oomKilled, job.spec.memoryBytes != nil,
+                    ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(250))
+                    final = try await client.inspectContainer(id: containerID)
+                }
+                let error = final.state.error.isEmpty ? nil : final.state.error
+                return (final.state.exitCode, final.state.oomKilled, error)
+            } catch let error as DockerError where error.isNotFound {
+                throw AttemptError.containerLost(containerID)
+            } catch let error as DockerError {
+                throw error
+            } catch {
+                if error is CancellationError || Task.isCancelled { throw error }
+                engineFailures += 1
+                guard engineFailures <= 120 else { throw error }
+                logger.warning(
+                    "lost the engine while following the container; looking again",
+                    metadata: metadata.merging(["error": "\(error)", "tries": "\(engineFailures)"]) { $1 }
+                )
+                try await Task.sleep(for: .seconds(min(engineFailures, 5)))
             }
-            logger.info("container started", metadata: metadata.merging(["CONTAINER_ID": "\(containerID)"]) { $1 })
-            try await followLogs(containerID, client: client, path: logPath, header: true) {
-                _ = try await wait.result()
-            }
-        } else if current.state.running {
-            let wait = try await client.registerWait(id: containerID, condition: .notRunning)
-            try await followLogs(containerID, client: client, path: logPath, header: false) {
-                _ = try await wait.result()
-            }
-        } else {
-            // Exited while nobody watched: copy what the log file is missing.
-            try await followLogs(containerID, client: client, path: logPath, header: false) {}
         }
-        let final = try await client.inspectContainer(id: containerID)
-        let error = final.state.error.isEmpty ? nil : final.state.error
-        return (final.state.exitCode, final.state.oomKilled, error)
     }
 
     /// Copies the container's output into the job's log file while `waitForExit` runs, then drains it.
     ///
-    /// Lines carry engine timestamps; the last one saved is the cursor, so a resumed follow skips what
-    /// the file already has: no duplicate lines, nothing lost.
+    /// Starts after the last container line the file already has (see ``JobLogFile``).
     private func followLogs(
         _ containerID: String,
         client: DockerClient,
@@ -142,48 +194,23 @@ struct AttemptRunner: Sendable {
         header: Bool,
         waitForExit: @escaping @Sendable () async throws -> Void
     ) async throws {
-        let log = try LogFileWriter(path: path)
-        if header {
-            log.append(Array("=== attempt \(job.attempts) on \(job.host ?? "?") (\(job.containerName)) ===\n".utf8))
-        }
-        var cursor = try await database.job(job.id).job.logCursor.flatMap { DockerTimestamp(rfc3339: $0) }
+        var cursor = JobLogFile.lastContainerTimestamp(path: path)
+        let log = try JobLogFile(path: path)
+        defer { log.close() }
+        if header { log.note("=== attempt \(job.attempts) on \(job.host ?? "?") (\(job.containerName)) ===") }
         let since = cursor.map { Date(timeIntervalSince1970: Double($0.secondsSince1970)) }
         let stream = try await client.logs(id: containerID, follow: true, since: since, timestamps: true)
-        var savedCursor = cursor
-        var lastSave = ContinuousClock.now
-        // Saves the cursor at most once a second while following, and always at the end or on cancellation,
-        // so a follow resumed after a restart skips what the file already has.
-        func saveCursor(force: Bool) async {
-            guard let cursor, cursor != savedCursor, force || ContinuousClock.now - lastSave > .seconds(1) else { return }
-            let (database, job) = (self.database, self.job)
-            // A fresh task: the save must happen even when this one is being cancelled by a shutdown.
-            await Task { try? await database.saveLogCursor(job.id, attempt: job.attempts, cursor: cursor.description) }
-                .value
-            savedCursor = cursor
-            lastSave = ContinuousClock.now
-        }
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await waitForExit() }
-                for try await chunk in stream {
-                    guard let (timestamp, message) = chunk.splitTimestamp() else {
-                        log.append(chunk.bytes)
-                        continue
-                    }
-                    if let cursor, timestamp <= cursor { continue }
-                    log.append(message)
-                    cursor = timestamp
-                    await saveCursor(force: false)
-                }
-                try await group.waitForAll()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await waitForExit() }
+            for try await chunk in stream {
+                guard let (timestamp, message) = chunk.splitTimestamp() else { continue }
+                if let cursor, timestamp <= cursor { continue }
+                log.append(message, stream: chunk.stream, timestamp: timestamp)
+                cursor = timestamp
+                FaultInjection.hit(.whileWaiting)
             }
-        } catch {
-            await saveCursor(force: true)
-            log.close()
-            throw error
+            try await group.waitForAll()
         }
-        await saveCursor(force: true)
-        log.close()
     }
 
     // MARK: Recording
@@ -210,6 +237,11 @@ struct AttemptRunner: Sendable {
         let labels = details.config.labels
         return labels[ContainerLabel.job] == job.id && labels[ContainerLabel.attempt] == String(job.attempts)
             && labels[ContainerLabel.instance] == executor.instance
+    }
+
+    /// Why an attempt ended outside the job's own command.
+    enum AttemptError: Error {
+        case containerLost(String)
     }
 
     static func shortText(_ error: any Error) -> String {

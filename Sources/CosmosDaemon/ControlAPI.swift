@@ -11,7 +11,9 @@ import NIOCore
 struct ControlAPI: Sendable {
     let database: AppDatabase
     let scheduler: Scheduler
-    let configuration: DaemonConfiguration
+    let live: LiveConfiguration
+    /// The configuration in force (a reload may replace it between two reads).
+    var configuration: DaemonConfiguration { live.current }
     let instance: String
 
     /// Adds every `/v1` route to `router`.
@@ -28,7 +30,9 @@ struct ControlAPI: Sendable {
         router.post("/v1/jobs/:id/retry") { _, context in
             try await respond(job: try await database.retry(try jobID(context)), wake: true)
         }
-        router.post("/v1/jobs/:id/hold") { _, context in try await respond(job: try await database.hold(try jobID(context))) }
+        router.post("/v1/jobs/:id/hold") { _, context in
+            try await respond(job: try await database.hold(try jobID(context)))
+        }
         router.post("/v1/jobs/:id/release") { _, context in
             try await respond(job: try await database.release(try jobID(context)), wake: true)
         }
@@ -71,7 +75,9 @@ struct ControlAPI: Sendable {
             throw SpecError(field: "jobs", reason: "expected {\"jobs\": [job spec, ...]}")
         }
         guard !items.isEmpty else { throw SpecError(field: "jobs", reason: "is empty: nothing to submit") }
-        guard items.count <= 10_000 else { throw SpecError(field: "jobs", reason: "more than 10000 jobs in one submit") }
+        guard items.count <= 10_000 else {
+            throw SpecError(field: "jobs", reason: "more than 10000 jobs in one submit")
+        }
         var specs: [JobSpec] = []
         for (index, item) in items.enumerated() {
             let prefix = items.count == 1 ? "" : "jobs[\(index)]"
@@ -84,16 +90,14 @@ struct ControlAPI: Sendable {
             }
         }
         let jobs = try await database.submit(specs, ownerUID: caller.uid)
-        for job in jobs {
+        for job in jobs.map(\.job) {
             context.logger.info(
                 "job submitted",
                 metadata: ["JOB_ID": "\(job.id)", "CALLER_UID": "\(caller.uid)", "image": "\(job.image)"]
             )
         }
         scheduler.wake()
-        var views: [JobView] = []
-        for job in jobs { views.append(try await database.job(job.id).view()) }
-        return try json(JobsResponse(jobs: views), status: .created)
+        return try json(JobsResponse(jobs: jobs.map { $0.view() }), status: .created)
     }
 
     /// Refusals that depend on the daemon's configuration rather than on the spec alone.
@@ -101,8 +105,10 @@ struct ControlAPI: Sendable {
         guard configuration.images.allows(spec.image) else {
             let patterns = configuration.images.patterns?.joined(separator: ", ") ?? ""
             throw APIError(
-                .forbidden, "image_not_allowed",
-                "image: \"\(spec.image)\" is not in the allowlist ([images] allow = \(patterns))")
+                .forbidden,
+                "image_not_allowed",
+                "image: \"\(spec.image)\" is not in the allowlist ([images] allow = \(patterns))"
+            )
         }
         let largest = configuration.hosts.map(\.devices.count).max() ?? 0
         guard spec.gpus <= largest else {
@@ -130,7 +136,9 @@ struct ControlAPI: Sendable {
             limit = value
         }
         let reasons = scheduler.pendingReasons
-        let jobs = try await database.list(state: state, limit: limit).map { $0.view(pendingReason: reasons[$0.job.id]) }
+        let jobs = try await database.list(state: state, limit: limit).map {
+            $0.view(pendingReason: reasons[$0.job.id])
+        }
         return try json(JobsResponse(jobs: jobs))
     }
 
@@ -143,7 +151,9 @@ struct ControlAPI: Sendable {
         let caller = try await context.peerCredentials()
         let outcome = try await database.cancel(try jobID(context), byUID: caller.uid)
         context.logger.notice(
-            "job cancelled", metadata: ["JOB_ID": "\(outcome.job.id)", "CALLER_UID": "\(caller.uid)"])
+            "job cancelled",
+            metadata: ["JOB_ID": "\(outcome.job.id)", "CALLER_UID": "\(caller.uid)"]
+        )
         if outcome.needsStop { scheduler.stop(jobID: outcome.job.id) }
         return try await respond(job: try await database.job(outcome.job.id))
     }
@@ -183,18 +193,20 @@ struct ControlAPI: Sendable {
         let id = try jobID(context)
         _ = try await database.job(id)
         let follow = request.uri.queryParameters.get("follow") == "true"
-        let path = JobLogs.path(for: id, in: configuration.logsDirectory)
+        let path = JobLogFile.path(for: id, in: configuration.logsDirectory)
         let database = self.database
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         return Response(
-            status: .ok, headers: headers,
+            status: .ok,
+            headers: headers,
             body: ResponseBody { writer in
-                try await JobLogs.stream(path: path, follow: follow, writer: &writer) {
+                try await JobLogFile.stream(path: path, follow: follow, writer: &writer) {
                     (try? await database.job(id).job.state.isTerminal) ?? true
                 }
                 try await writer.finish(nil)
-            })
+            }
+        )
     }
 
     // MARK: Helpers
@@ -215,6 +227,10 @@ struct ControlAPI: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return Response(
+            status: status,
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
+        )
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SystemdKit
 
 #if canImport(Glibc)
     import Glibc
@@ -30,7 +31,14 @@ public struct Daemon: Sendable {
 }
 
 /// Builds the daemon from `configuration`: state directories, database, executor, scheduler, control server.
-public func buildDaemon(configuration: DaemonConfiguration, logger: Logger) async throws -> Daemon {
+///
+/// - Parameter configurationPath: the file a SIGHUP reloads (nil for the embedded default).
+public func buildDaemon(
+    configuration: DaemonConfiguration,
+    configurationPath: String? = nil,
+    logger: Logger
+) async throws -> Daemon {
+    let live = LiveConfiguration(configuration, path: configurationPath)
     let fileManager = FileManager.default
     for directory in [configuration.stateDirectory, configuration.logsDirectory, configuration.outputsDirectory] {
         try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -44,10 +52,30 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger) asyn
         logger.warning("no [images] section: every image is allowed; set [images] allow = [...] to restrict them")
     }
     let executor = try DockerExecutor(configuration: configuration, instance: instance, logger: logger)
-    let scheduler = Scheduler(database: database, executor: executor, configuration: configuration, logger: logger)
+    let notifier = SystemdNotifier()
+    let readyLogger = logger
+    let readiness = Readiness {
+        readyLogger.notice("ready: database migrated, engines reconciled, control socket bound")
+        notifier.ready()
+    }
+    let scheduler = Scheduler(
+        database: database,
+        executor: executor,
+        live: live,
+        readiness: readiness,
+        logger: logger,
+        onLongReconcile: { notifier.extendTimeout(.seconds(15)) }
+    )
+    let events = EngineEventsService(executor: executor, scheduler: scheduler, logger: logger)
+    var reload = ReloadService(live: live, scheduler: scheduler, logger: logger)
+    reload.onReloading = { notifier.reloading() }
+    reload.onReloaded = { notifier.ready() }
+    let systemd = SystemdService(
+        notifier: notifier, watchdog: .fromEnvironment(), database: database, scheduler: scheduler, live: live,
+        logger: logger)
 
     let router = Router(context: ControlRequestContext.self)
-    ControlAPI(database: database, scheduler: scheduler, configuration: configuration, instance: instance)
+    ControlAPI(database: database, scheduler: scheduler, live: live, instance: instance)
         .register(on: router)
     try ControlSocket.prepare(path: configuration.socketPath)
     let socketPath = configuration.socketPath
@@ -57,16 +85,21 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger) asyn
         configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "cosmos-worker"),
         onServerRunning: { _ in
             chmod(socketPath, 0o660)
-            serverLogger.notice("control socket ready", metadata: ["socket": "\(socketPath)"])
+            serverLogger.notice("control socket bound", metadata: ["socket": "\(socketPath)"])
+            readiness.socketBound()
         },
         logger: logger
     )
     var groupConfiguration = ServiceGroupConfiguration(
-        services: [.init(service: scheduler), .init(service: application)],
+        services: [.init(service: scheduler), .init(service: events), .init(service: reload),
+            .init(service: application),
+            // Last: on SIGTERM services stop in reverse order, so STOPPING=1 goes out first.
+            .init(service: systemd),
+        ],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
     )
-    groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
+    groupConfiguration.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
     groupConfiguration.maximumCancellationDuration = .seconds(2)
     logger.notice(
         "cosmos-worker starting",
@@ -74,7 +107,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger) asyn
             "state_dir": "\(configuration.stateDirectory)", "socket": "\(socketPath)",
             "hosts": "\(configuration.hosts.map(\.name).joined(separator: ","))",
             "version": "\(CosmosWorkerVersion.current)",
-        ])
+        ]
+    )
     return Daemon(serviceGroup: ServiceGroup(configuration: groupConfiguration), executor: executor, lock: lock)
 }
 

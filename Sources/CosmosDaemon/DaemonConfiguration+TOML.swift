@@ -32,7 +32,8 @@ extension DaemonConfiguration {
                 daemon,
                 allowed: [
                     "socket", "state_dir", "policy", "stop_timeout_seconds", "max_attempts", "durable_commits",
-                    "log_level",
+                    "log_level", "on_stop", "shutdown_timeout_seconds", "reconcile_interval_seconds",
+                    "orphan_grace_seconds",
                 ],
                 prefix: "daemon."
             )
@@ -61,10 +62,28 @@ extension DaemonConfiguration {
                 config.retry.maxAttempts = attempts
             }
             if let durable = try bool(daemon, "durable_commits", prefix: "daemon.") { config.durableCommits = durable }
+            if let onStop = try string(daemon, "on_stop", prefix: "daemon.") {
+                guard let value = OnStop(rawValue: onStop) else {
+                    throw ConfigurationError(key: "daemon.on_stop", reason: "must be \"leave\" or \"stop\"")
+                }
+                config.onStop = value
+            }
+            if let seconds = try integer(daemon, "shutdown_timeout_seconds", prefix: "daemon.", range: 1...600) {
+                config.shutdownTimeoutSeconds = seconds
+            }
+            if let seconds = try integer(daemon, "reconcile_interval_seconds", prefix: "daemon.", range: 1...86400) {
+                config.reconcileIntervalSeconds = seconds
+            }
+            if let seconds = try integer(daemon, "orphan_grace_seconds", prefix: "daemon.", range: 0...86400) {
+                config.orphanGraceSeconds = seconds
+            }
             if let level = try string(daemon, "log_level", prefix: "daemon.") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
                 guard levels.contains(level) else {
-                    throw ConfigurationError(key: "daemon.log_level", reason: "must be one of \(levels.joined(separator: ", "))")
+                    throw ConfigurationError(
+                        key: "daemon.log_level",
+                        reason: "must be one of \(levels.joined(separator: ", "))"
+                    )
                 }
                 config.logLevel = level
             }
@@ -99,7 +118,9 @@ extension DaemonConfiguration {
                 }
                 config.hosts.append(try parseHost(host, prefix: "hosts[\(index)]."))
             }
-            guard !config.hosts.isEmpty else { throw ConfigurationError(key: "hosts", reason: "needs at least one host") }
+            guard !config.hosts.isEmpty else {
+                throw ConfigurationError(key: "hosts", reason: "needs at least one host")
+            }
             var seen = Set<String>()
             for (index, host) in config.hosts.enumerated() where !seen.insert(host.name).inserted {
                 throw ConfigurationError(key: "hosts[\(index)].name", reason: "duplicate host name \"\(host.name)\"")
@@ -150,7 +171,10 @@ extension DaemonConfiguration {
         }
         let network = try string(table, "network", prefix: prefix) ?? "none"
         guard !network.isEmpty, network != "container", !network.hasPrefix("container:") else {
-            throw ConfigurationError(key: prefix + "network", reason: "must name a network, such as \"none\" or \"bridge\"")
+            throw ConfigurationError(
+                key: prefix + "network",
+                reason: "must name a network, such as \"none\" or \"bridge\""
+            )
         }
         return HostConfiguration(name: name, docker: docker, devices: devices, gpuMode: mode, network: network)
     }
@@ -159,7 +183,10 @@ extension DaemonConfiguration {
     static func validateEndpoint(_ text: String, key: String) throws {
         if text.hasPrefix("unix://") {
             guard text.dropFirst("unix://".count).hasPrefix("/") else {
-                throw ConfigurationError(key: key, reason: "a unix endpoint needs an absolute path: unix:///var/run/docker.sock")
+                throw ConfigurationError(
+                    key: key,
+                    reason: "a unix endpoint needs an absolute path: unix:///var/run/docker.sock"
+                )
             }
         } else if text.hasPrefix("tcp://") {
             throw ConfigurationError(key: key, reason: "tcp:// engines are not supported yet; use a unix:// socket")
@@ -193,7 +220,9 @@ extension DaemonConfiguration {
 
     static func bool(_ table: TOMLTable, _ key: String, prefix: String) throws -> Bool? {
         guard let value = table[key] else { return nil }
-        guard let result = value.bool else { throw ConfigurationError(key: prefix + key, reason: "must be true or false") }
+        guard let result = value.bool else {
+            throw ConfigurationError(key: prefix + key, reason: "must be true or false")
+        }
         return result
     }
 
@@ -201,7 +230,9 @@ extension DaemonConfiguration {
         guard let value = table[key] else { return nil }
         guard let result = value.int, range.contains(result) else {
             throw ConfigurationError(
-                key: prefix + key, reason: "must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+                key: prefix + key,
+                reason: "must be a whole number in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         return result
     }

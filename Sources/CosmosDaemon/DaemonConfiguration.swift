@@ -21,6 +21,22 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var durableCommits: Bool
     /// The log level (`trace` ... `critical`).
     public var logLevel: String
+    /// What a graceful stop does with running containers.
+    public var onStop: OnStop = .leave
+    /// The bound on a graceful stop.
+    public var shutdownTimeoutSeconds: Int = 5
+    /// How often a full reconciliation with the engines runs (engine events trigger more).
+    public var reconcileIntervalSeconds: Int = 60
+    /// How long a container of this instance with no current job may live before it is removed.
+    public var orphanGraceSeconds: Int = 60
+
+    /// What a graceful stop does with running containers.
+    public enum OnStop: String, Sendable, Equatable, CaseIterable {
+        /// Leave them running; the next start adopts them (the default).
+        case leave
+        /// Stop them (their jobs are retried on the next start).
+        case stop
+    }
 
     /// The database file.
     public var databasePath: String { stateDirectory + "/cosmos.db" }

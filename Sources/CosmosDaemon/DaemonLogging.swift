@@ -1,14 +1,19 @@
+import Foundation
 import Logging
+import SystemdKit
 
-/// Sets up swift-log for the daemon: readable lines with metadata on standard error.
+/// Sets up swift-log for the daemon: native journal entries under journald, readable lines on stderr otherwise.
 public enum DaemonLogging {
     /// Bootstraps the logging system once, at `level`.
-    public static func bootstrap(level: String) {
+    ///
+    /// Under journald (`JOURNAL_STREAM` matches our stderr) every entry carries its metadata as journal
+    /// fields (`JOB_ID`, `HOST`, ...); `COSMOS_LOG_STDERR=1` forces readable lines on stderr.
+    public static func bootstrap(level: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let logLevel = Logger.Level(rawValue: level) ?? .info
+        let backend: LoggingBackend =
+            environment["COSMOS_LOG_STDERR"] == "1" ? .standardError : LoggingBackend.detect(environment: environment)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+            backend.makeHandler(label: label, logLevel: logLevel)
         }
     }
 }

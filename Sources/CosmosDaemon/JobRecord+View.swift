@@ -6,14 +6,33 @@ extension RankedJob {
     /// The job as the API shows it.
     func view(pendingReason: String? = nil) -> JobView {
         JobView(
-            id: job.id, name: job.name, kind: job.kind, state: job.state, position: position,
-            priority: job.priority, image: job.image, command: job.spec.command, gpus: job.gpus, host: job.host,
-            devices: job.devices, containerId: job.containerId, exitCode: job.exitCode, attempts: job.attempts,
-            error: job.error, reason: job.reason, pendingReason: pendingReason ?? defaultPendingReason,
-            ownerUid: job.ownerUid, createdAt: Timestamp.format(job.createdAt),
-            startedAt: Timestamp.format(job.startedAt), finishedAt: Timestamp.format(job.finishedAt),
-            outputs: job.outputs, batchId: job.batchId, parentId: job.parentId, batchIndex: job.batchIndex,
-            prompt: job.spec.prompt, controls: job.spec.controls
+            id: job.id,
+            name: job.name,
+            kind: job.kind,
+            state: job.state,
+            position: position,
+            priority: job.priority,
+            image: job.image,
+            command: job.spec.command,
+            gpus: job.gpus,
+            host: job.host,
+            devices: job.devices,
+            containerId: job.containerId,
+            exitCode: job.exitCode,
+            attempts: job.attempts,
+            error: job.error,
+            reason: job.reason,
+            pendingReason: pendingReason ?? defaultPendingReason,
+            ownerUid: job.ownerUid,
+            createdAt: Timestamp.format(job.createdAt),
+            startedAt: Timestamp.format(job.startedAt),
+            finishedAt: Timestamp.format(job.finishedAt),
+            outputs: job.outputs,
+            batchId: job.batchId,
+            parentId: job.parentId,
+            batchIndex: job.batchIndex,
+            prompt: job.spec.prompt,
+            controls: job.spec.controls
         )
     }
 

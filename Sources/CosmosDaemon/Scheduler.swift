@@ -12,8 +12,13 @@ import Synchronization
 final class Scheduler: Service, Sendable {
     let database: AppDatabase
     let executor: DockerExecutor
-    let configuration: DaemonConfiguration
+    let live: LiveConfiguration
+    /// The configuration in force (a reload may replace it between two reads).
+    var configuration: DaemonConfiguration { live.current }
     let logger: Logger
+    let readiness: Readiness
+    /// Called every 5 s while the first reconciliation runs (systemd's EXTEND_TIMEOUT_USEC).
+    let onLongReconcile: @Sendable () -> Void
     private let wakeup = Wakeup()
     private let state = Mutex(State())
 
@@ -22,13 +27,54 @@ final class Scheduler: Service, Sendable {
         /// Job ids whose attempt a runner task is following.
         var running: Set<String> = []
         var shuttingDown = false
+        /// When each orphan container was first seen (removed after the grace period).
+        var orphansSeen: [String: ContinuousClock.Instant] = [:]
+        var reconcileRequested = false
+        /// When the scheduler loop last turned (the watchdog's proof of progress).
+        var lastTurn = ContinuousClock.now
+        /// A test hook: while set, the loop stops turning as if hung.
+        var blockedForTesting = false
     }
 
-    init(database: AppDatabase, executor: DockerExecutor, configuration: DaemonConfiguration, logger: Logger) {
+    /// How long ago the scheduler loop last turned.
+    var timeSinceLastTurn: Duration { ContinuousClock.now - state.withLock { $0.lastTurn } }
+
+    /// Test hook: makes the scheduler loop stand still (as a hung loop would) until unblocked.
+    func setBlockedForTesting(_ blocked: Bool) {
+        state.withLock { $0.blockedForTesting = blocked }
+        wakeup.signal()
+    }
+
+    init(
+        database: AppDatabase,
+        executor: DockerExecutor,
+        live: LiveConfiguration,
+        readiness: Readiness,
+        logger: Logger,
+        onLongReconcile: @escaping @Sendable () -> Void = {}
+    ) {
+        self.onLongReconcile = onLongReconcile
         self.database = database
         self.executor = executor
-        self.configuration = configuration
+        self.live = live
+        self.readiness = readiness
         self.logger = logger
+    }
+
+    /// Asks for a reconciliation soon (engine events call this).
+    func requestReconcile() {
+        state.withLock { $0.reconcileRequested = true }
+        wakeup.signal()
+    }
+
+    /// Records which orphans are seen now; returns when each was first seen.
+    func noteOrphans(_ ids: [String], now: ContinuousClock.Instant) -> [String: ContinuousClock.Instant] {
+        state.withLock { state in
+            var seen: [String: ContinuousClock.Instant] = [:]
+            for id in ids { seen[id] = state.orphansSeen[id] ?? now }
+            state.orphansSeen = seen
+            return seen
+        }
     }
 
     /// Why each queued job looked at in the last round waits.
@@ -48,18 +94,44 @@ final class Scheduler: Service, Sendable {
             do {
                 _ = try await executor.client(for: job.host).stopContainer(id: containerID, timeout: timeout)
             } catch {
-                logger.warning("stopping a cancelled job's container failed", metadata: ["JOB_ID": "\(jobID)", "error": "\(error)"])
+                logger.warning(
+                    "stopping a cancelled job's container failed",
+                    metadata: ["JOB_ID": "\(jobID)", "error": "\(error)"]
+                )
             }
         }
     }
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
-            for job in (try? await database.activeJobs()) ?? [] {
-                adopt(job, in: &group)
+            // A long first reconciliation (many containers, slow engines) asks systemd for more start time.
+            let extender = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(5))
+                    onLongReconcile()
+                }
             }
+            await reconcile(into: &group)
+            extender.cancel()
+            readiness.reconciled()
+            var lastReconcile = ContinuousClock.now
             await withGracefulShutdownHandler {
                 while !state.withLock({ $0.shuttingDown }) {
+                    if state.withLock({ $0.blockedForTesting }) {
+                        await wakeup.wait(timeout: .milliseconds(100))
+                        continue
+                    }
+                    state.withLock { $0.lastTurn = .now }
+                    let requested = state.withLock { state in
+                        defer { state.reconcileRequested = false }
+                        return state.reconcileRequested
+                    }
+                    if requested
+                        || ContinuousClock.now - lastReconcile >= .seconds(configuration.reconcileIntervalSeconds)
+                    {
+                        await reconcile(into: &group)
+                        lastReconcile = .now
+                    }
                     await promote(into: &group)
                     await wakeup.wait(timeout: .seconds(1))
                 }
@@ -67,8 +139,40 @@ final class Scheduler: Service, Sendable {
                 self.state.withLock { $0.shuttingDown = true }
                 self.wakeup.signal()
             }
-            logger.notice("scheduler stopped promoting; leaving running containers to the next start")
             group.cancelAll()
+            if configuration.onStop == .stop {
+                await stopActiveJobs()
+            } else {
+                logger.notice("scheduler stopped promoting; running containers are left to the next start")
+            }
+        }
+    }
+
+    /// Adopts every active job without a runner, and removes orphan containers past their grace period.
+    private func reconcile(into group: inout DiscardingTaskGroup) async {
+        for job in (try? await database.activeJobs()) ?? [] {
+            adopt(job, in: &group)
+        }
+        await removeOrphans(await findContainers())
+    }
+
+    /// `on_stop = "stop"`: puts active jobs back in the queue and stops their containers.
+    private func stopActiveJobs() async {
+        for job in (try? await database.activeJobs()) ?? [] {
+            _ = try? await database.finishAttempt(
+                job.id,
+                attempt: job.attempts,
+                outcome: .infrastructureFailure(
+                    reason: Reason.daemonStopped,
+                    error: "the daemon stopped (on_stop = stop)"
+                ),
+                policy: configuration.retry
+            )
+            if let client = try? executor.client(for: job.host) {
+                _ = try? await client.stopContainer(id: job.containerName, timeout: configuration.stopTimeoutSeconds)
+                try? await client.removeContainer(id: job.containerName, force: true)
+            }
+            logger.notice("stopped a running job on shutdown", metadata: ["JOB_ID": "\(job.id)"])
         }
     }
 
@@ -78,22 +182,27 @@ final class Scheduler: Service, Sendable {
         do {
             let (claimed, pending) = try await database.claimNext(hosts: hosts, policy: configuration.policy)
             state.withLock { $0.pendingReasons = pending }
+            if !claimed.isEmpty { FaultInjection.hit(.afterClaim) }
             for job in claimed {
                 logger.info(
                     "job claimed",
                     metadata: [
                         "JOB_ID": "\(job.id)", "HOST": "\(job.host ?? "")", "attempt": "\(job.attempts)",
                         "devices": "\(job.devices.joined(separator: ","))",
-                    ])
+                    ]
+                )
                 launch(job, adopting: false, in: &group)
             }
+        } catch is CancellationError {
+            return
         } catch {
             logger.error("scheduling round failed", metadata: ["error": "\(error)"])
         }
     }
 
     private func adopt(_ job: JobRecord, in group: inout DiscardingTaskGroup) {
-        logger.notice("adopting job after start", metadata: ["JOB_ID": "\(job.id)", "state": "\(job.state.rawValue)"])
+        guard !state.withLock({ $0.running.contains(job.id) }) else { return }
+        logger.notice("adopting job", metadata: ["JOB_ID": "\(job.id)", "state": "\(job.state.rawValue)"])
         launch(job, adopting: true, in: &group)
     }
 
@@ -101,7 +210,12 @@ final class Scheduler: Service, Sendable {
         let inserted = state.withLock { $0.running.insert(job.id).inserted }
         guard inserted else { return }
         let runner = AttemptRunner(
-            job: job, database: database, executor: executor, configuration: configuration, logger: logger)
+            job: job,
+            database: database,
+            executor: executor,
+            live: live,
+            logger: logger
+        )
         group.addTask {
             await runner.run(adopting: adopting)
             self.state.withLock { _ = $0.running.remove(job.id) }

@@ -123,7 +123,10 @@ extension JobSpec {
         }
         if let memory = try fields.string("memory") {
             guard let bytes = Self.parseMemory(memory) else {
-                throw SpecError(field: "memory", reason: "expected a size such as \"512m\" or \"8g\" (got \"\(memory)\")")
+                throw SpecError(
+                    field: "memory",
+                    reason: "expected a size such as \"512m\" or \"8g\" (got \"\(memory)\")"
+                )
             }
             guard bytes >= SpecLimits.minMemoryBytes else {
                 throw SpecError(field: "memory", reason: "below the minimum of 4m")

@@ -12,6 +12,8 @@ public enum Reason {
     public static let containerLost = "container lost"
     /// The job's host stopped answering.
     public static let hostDown = "host down"
+    /// The daemon stopped with `on_stop = "stop"` and put the job back.
+    public static let daemonStopped = "daemon stopped"
     /// The engine could not create or start the container.
     public static func engineError(_ message: String) -> String { "engine error: \(message)" }
     /// Its inputs could not be staged or its outputs collected.

@@ -50,23 +50,24 @@ extension AppDatabase {
                     hosts[index].usedDevices.formUnion(job.devices)
                 }
             }
-            let candidates = try JobRecord.fetchAll(
+            // Plan on (id, gpus) only; full rows are read for the jobs that start.
+            let candidates = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM job WHERE state = 'queued' AND parent_id IS NULL
+                    SELECT id, gpus FROM job INDEXED BY job_ready WHERE state = 'queued' AND parent_id IS NULL
                     AND (not_before IS NULL OR not_before <= ?)
                     ORDER BY priority DESC, seq LIMIT ?
                     """,
                 arguments: [now, lookahead]
             )
             let plan = Placer.plan(
-                requests: candidates.map { PlacementRequest(jobID: $0.id, gpus: $0.gpus) },
+                requests: candidates.map { PlacementRequest(jobID: $0["id"], gpus: $0["gpus"]) },
                 hosts: hosts,
                 policy: policy
             )
             var claimed: [JobRecord] = []
             for decision in plan.decisions {
-                guard var job = candidates.first(where: { $0.id == decision.jobID }) else { continue }
+                var job = try Self.fetchJob(db, decision.jobID)
                 job.state = try Self.apply(.claim, to: job)
                 job.attempts += 1
                 job.host = decision.host
@@ -75,12 +76,15 @@ extension AppDatabase {
                 job.exitCode = nil
                 job.oomKilled = false
                 job.error = nil
-                job.logCursor = nil
                 job.notBefore = nil
                 try job.update(db)
                 try Self.appendEvent(
-                    db, job: job.id, type: "claimed",
-                    message: "attempt \(job.attempts) on \(decision.host) gpus \(decision.devices)", at: now)
+                    db,
+                    job: job.id,
+                    type: "claimed",
+                    message: "attempt \(job.attempts) on \(decision.host) gpus \(decision.devices)",
+                    at: now
+                )
                 claimed.append(job)
             }
             return (claimed, plan.pendingReasons)
@@ -108,16 +112,6 @@ extension AppDatabase {
             try job.update(db)
             try Self.appendEvent(db, job: id, type: "running", message: "container \(containerID.prefix(12))", at: now)
             return true
-        }
-    }
-
-    /// Saves how far the job's logs have been copied (the engine timestamp of the last line).
-    public func saveLogCursor(_ id: String, attempt: Int, cursor: String) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE job SET log_cursor = ? WHERE id = ? AND attempts = ?",
-                arguments: [cursor, id, attempt]
-            )
         }
     }
 

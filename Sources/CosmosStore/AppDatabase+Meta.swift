@@ -25,7 +25,8 @@ extension AppDatabase {
     public func setPaused(_ paused: Bool, byUID uid: UInt32) async throws {
         try await writer.write { db in
             try db.execute(
-                sql: "INSERT INTO meta(key, value) VALUES ('paused', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                sql:
+                    "INSERT INTO meta(key, value) VALUES ('paused', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: [paused ? "1" : "0"]
             )
             try Self.appendEvent(db, job: nil, type: paused ? "paused" : "resumed", message: "by uid \(uid)")

@@ -5,6 +5,10 @@ import GRDB
 /// The SQL condition of "holds a place in the queue"; it matches the partial indexes exactly.
 let inQueue = "state IN ('queued', 'held') AND parent_id IS NULL"
 
+/// The job table read through the queue index. SQLite's planner otherwise prefers the (state, created_at)
+/// index for some queue queries and scans the whole queue; `queue-bench` shows the difference.
+let queueTable = "job INDEXED BY job_queue"
+
 /// A job together with its 1-based queue position (nil unless queued or held).
 public struct RankedJob: Sendable, Equatable {
     public var job: JobRecord
@@ -26,27 +30,36 @@ public struct CancelOutcome: Sendable, Equatable {
 // MARK: - Submitting and reading
 
 extension AppDatabase {
-    /// Appends `specs` to the queue in one transaction, in order; returns the new jobs.
+    /// Appends `specs` to the queue in one transaction, in order; returns the new jobs with their positions.
+    ///
+    /// New jobs land at the tail of their priority levels, so positions take two counts per level, not
+    /// one count per job.
     public func submit(_ specs: [JobSpec], ownerUID: UInt32, batchID: String? = nil, now: Date = Date()) async throws
-        -> [JobRecord]
+        -> [RankedJob]
     {
         try await writer.write { db in
             var created: [JobRecord] = []
+            created.reserveCapacity(specs.count)
             for spec in specs {
-                var job = JobRecord(
-                    id: try Self.newJobID(db), name: spec.name, kind: spec.kind, state: .queued,
-                    priority: spec.priority, seq: try Self.allocateSeq(db), image: spec.image, spec: spec,
-                    gpus: spec.gpus, ownerUid: Int(ownerUID), attempts: 0, retryBase: 0, host: nil, devices: [],
-                    containerId: nil, exitCode: nil, oomKilled: false, error: nil, reason: nil, createdAt: now,
-                    startedAt: nil, finishedAt: nil, notBefore: nil, outputs: [], batchId: batchID, parentId: nil,
-                    batchIndex: nil, logCursor: nil
+                let job = JobRecord(
+                    id: try Self.newJobID(db), name: spec.name, kind: spec.kind, priority: spec.priority,
+                    seq: try Self.allocateSeq(db), image: spec.image, spec: spec, gpus: spec.gpus,
+                    ownerUid: Int(ownerUID), createdAt: now, batchId: batchID
                 )
                 try job.insert(db)
                 try Self.appendEvent(db, job: job.id, type: "submitted", message: "by uid \(ownerUID)", at: now)
-                job = try JobRecord.fetchOne(db, key: job.id) ?? job
                 created.append(job)
             }
-            return created
+            var firstOfLevel: [Int: (ahead: Int, seq: Int64)] = [:]
+            var seenInLevel: [Int: Int] = [:]
+            return try created.map { job in
+                if firstOfLevel[job.priority] == nil {
+                    firstOfLevel[job.priority] = (try Self.jobsAhead(db, priority: job.priority, seq: job.seq), job.seq)
+                }
+                let index = seenInLevel[job.priority, default: 0]
+                seenInLevel[job.priority] = index + 1
+                return RankedJob(job: job, position: firstOfLevel[job.priority]!.ahead + index + 1)
+            }
         }
     }
 
@@ -66,7 +79,7 @@ extension AppDatabase {
             if state == nil || state?.isInQueue == true {
                 let queued = try JobRecord.fetchAll(
                     db,
-                    sql: "SELECT * FROM job WHERE \(inQueue) ORDER BY priority DESC, seq\(limitSQL)"
+                    sql: "SELECT * FROM \(queueTable) WHERE \(inQueue) ORDER BY priority DESC, seq\(limitSQL)"
                 )
                 for (index, job) in queued.enumerated() where state == nil || job.state == state {
                     result.append(RankedJob(job: job, position: index + 1))
@@ -116,7 +129,7 @@ extension AppDatabase {
             case .top:
                 let first = try Int64.fetchOne(
                     db,
-                    sql: "SELECT MIN(seq) FROM job WHERE \(inQueue) AND priority = ? AND id != ?",
+                    sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND id != ?",
                     arguments: [job.priority, id]
                 )
                 if let first { job.seq = try Self.keyBefore(db, first, priority: job.priority) }
@@ -128,13 +141,17 @@ extension AppDatabase {
                 }
                 guard other.priority == job.priority else {
                     throw StoreError.differentPriority(
-                        jobID: id, priority: job.priority, otherID: otherID, otherPriority: other.priority)
+                        jobID: id,
+                        priority: job.priority,
+                        otherID: otherID,
+                        otherPriority: other.priority
+                    )
                 }
                 if case .before = target {
                     job.seq = try Self.keyBefore(db, other.seq, priority: job.priority)
                 } else if let next = try Int64.fetchOne(
                     db,
-                    sql: "SELECT MIN(seq) FROM job WHERE \(inQueue) AND priority = ? AND seq > ? AND id != ?",
+                    sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq > ? AND id != ?",
                     arguments: [job.priority, other.seq, id]
                 ) {
                     job.seq = try Self.keyBefore(db, next, priority: job.priority)
@@ -144,7 +161,7 @@ extension AppDatabase {
                 let occupant = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT priority, seq FROM job WHERE \(inQueue) AND id != ?
+                        SELECT priority, seq FROM \(queueTable) WHERE \(inQueue) AND id != ?
                         ORDER BY priority DESC, seq LIMIT 1 OFFSET ?
                         """,
                     arguments: [id, position - 1]
@@ -157,7 +174,7 @@ extension AppDatabase {
                         // Position n lies below this level: the job goes to the bottom of its level.
                     } else if let first = try Int64.fetchOne(
                         db,
-                        sql: "SELECT MIN(seq) FROM job WHERE \(inQueue) AND priority = ? AND id != ?",
+                        sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND id != ?",
                         arguments: [job.priority, id]
                     ) {
                         job.seq = try Self.keyBefore(db, first, priority: job.priority)
@@ -235,7 +252,9 @@ extension AppDatabase {
     }
 
     /// Applies a user event to a job through the state machine, with `change` for extra fields.
-    func transition(_ id: String, _ event: JobEvent, change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> RankedJob {
+    func transition(_ id: String, _ event: JobEvent, change: @escaping @Sendable (inout JobRecord) -> Void) async throws
+        -> RankedJob
+    {
         try await writer.write { db in
             var job = try Self.fetchJob(db, id)
             job.state = try Self.apply(event, to: job)
@@ -252,12 +271,11 @@ extension AppDatabase {
 extension AppDatabase {
     /// A fresh key after every key ever allocated: where submissions and `--bottom` land.
     static func allocateSeq(_ db: Database) throws -> Int64 {
-        let last = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_seq'") ?? 0
-        let next = last + QueueKey.gap
-        try db.execute(
-            sql: "INSERT INTO meta(key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [String(next)]
-        )
+        let read = try db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_seq'")
+        let next = (try Int64.fetchOne(read) ?? 0) + QueueKey.gap
+        try db.cachedStatement(
+            sql: "INSERT INTO meta(key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        ).execute(arguments: [String(next)])
         return next
     }
 
@@ -267,7 +285,7 @@ extension AppDatabase {
     static func keyBefore(_ db: Database, _ upper: Int64, priority: Int) throws -> Int64 {
         let previous = try Int64.fetchOne(
             db,
-            sql: "SELECT MAX(seq) FROM job WHERE \(inQueue) AND priority = ? AND seq < ?",
+            sql: "SELECT MAX(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq < ?",
             arguments: [priority, upper]
         )
         if let key = QueueKey.between(previous, upper) { return key }
@@ -276,7 +294,7 @@ extension AppDatabase {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, seq FROM job WHERE \(inQueue) AND priority = ? AND seq < ?
+                    SELECT id, seq FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq < ?
                     ORDER BY seq DESC LIMIT ?
                     """,
                 arguments: [priority, upper, window + 1]
@@ -308,21 +326,34 @@ extension AppDatabase {
     static func freeKey(_ db: Database, near key: Int64, priority: Int) throws -> Int64 {
         let taken = try Bool.fetchOne(
             db,
-            sql: "SELECT EXISTS(SELECT 1 FROM job WHERE \(inQueue) AND priority = ? AND seq = ?)",
+            sql: "SELECT EXISTS(SELECT 1 FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq = ?)",
             arguments: [priority, key]
         )
         return taken == true ? try keyBefore(db, key, priority: priority) : key
     }
 
     /// The 1-based rank of a queued or held job, or nil for any other job.
+    ///
+    /// Two index range counts (higher levels, then earlier keys in its own level): the cost grows with
+    /// the rank, not with the queue behind it. (One `OR`ed count would scan the whole queue.)
     static func position(_ db: Database, of job: JobRecord) throws -> Int? {
         guard job.state.isInQueue, job.parentId == nil else { return nil }
-        let ahead = try Int.fetchOne(
+        return try jobsAhead(db, priority: job.priority, seq: job.seq) + 1
+    }
+
+    /// Queued and held jobs ahead of a key `seq` in level `priority`.
+    static func jobsAhead(_ db: Database, priority: Int, seq: Int64) throws -> Int {
+        let higher = try Int.fetchOne(
             db,
-            sql: "SELECT COUNT(*) FROM job WHERE \(inQueue) AND (priority > ? OR (priority = ? AND seq < ?))",
-            arguments: [job.priority, job.priority, job.seq]
+            sql: "SELECT COUNT(*) FROM \(queueTable) WHERE \(inQueue) AND priority > ?",
+            arguments: [priority]
         )
-        return (ahead ?? 0) + 1
+        let before = try Int.fetchOne(
+            db,
+            sql: "SELECT COUNT(*) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq < ?",
+            arguments: [priority, seq]
+        )
+        return (higher ?? 0) + (before ?? 0)
     }
 
     /// The state `event` moves `job` to, or a ``StoreError/illegalTransition(jobID:_:)``.
@@ -340,16 +371,15 @@ extension AppDatabase {
     }
 
     static func newJobID(_ db: Database) throws -> String {
+        let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM job WHERE id = ?)")
         while true {
             let id = JobID.make()
-            if try JobRecord.fetchOne(db, key: id) == nil { return id }
+            if try Bool.fetchOne(exists, arguments: [id]) != true { return id }
         }
     }
 
     static func appendEvent(_ db: Database, job: String?, type: String, message: String, at: Date = Date()) throws {
-        try db.execute(
-            sql: "INSERT INTO event(at, job_id, type, message) VALUES (?, ?, ?, ?)",
-            arguments: [at, job, type, message]
-        )
+        try db.cachedStatement(sql: "INSERT INTO event(at, job_id, type, message) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [at, job, type, message])
     }
 }

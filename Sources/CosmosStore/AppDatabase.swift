@@ -58,8 +58,7 @@ public struct AppDatabase: Sendable {
                         outputs TEXT NOT NULL DEFAULT '[]',
                         batch_id TEXT,
                         parent_id TEXT,
-                        batch_index INTEGER,
-                        log_cursor TEXT
+                        batch_index INTEGER
                     );
                     -- The queue: (priority desc, seq asc), unique within a level. Only queued and held
                     -- top-level jobs are in it; positions 1..n are ranks in this order.

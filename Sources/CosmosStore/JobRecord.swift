@@ -39,8 +39,65 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var batchId: String?
     public var parentId: String?
     public var batchIndex: Int?
-    /// The engine timestamp of the last log line saved, to resume following without duplicates.
-    public var logCursor: String?
+
+    /// A new job record; everything but the identity and the spec has a fresh-job default.
+    public init(
+        id: String,
+        name: String? = nil,
+        kind: JobKind,
+        state: JobState = .queued,
+        priority: Int = 0,
+        seq: Int64 = 0,
+        image: String,
+        spec: JobSpec,
+        gpus: Int,
+        ownerUid: Int,
+        attempts: Int = 0,
+        retryBase: Int = 0,
+        host: String? = nil,
+        devices: [String] = [],
+        containerId: String? = nil,
+        exitCode: Int? = nil,
+        oomKilled: Bool = false,
+        error: String? = nil,
+        reason: String? = nil,
+        createdAt: Date,
+        startedAt: Date? = nil,
+        finishedAt: Date? = nil,
+        notBefore: Date? = nil,
+        outputs: [String] = [],
+        batchId: String? = nil,
+        parentId: String? = nil,
+        batchIndex: Int? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.state = state
+        self.priority = priority
+        self.seq = seq
+        self.image = image
+        self.spec = spec
+        self.gpus = gpus
+        self.ownerUid = ownerUid
+        self.attempts = attempts
+        self.retryBase = retryBase
+        self.host = host
+        self.devices = devices
+        self.containerId = containerId
+        self.exitCode = exitCode
+        self.oomKilled = oomKilled
+        self.error = error
+        self.reason = reason
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.notBefore = notBefore
+        self.outputs = outputs
+        self.batchId = batchId
+        self.parentId = parentId
+        self.batchIndex = batchIndex
+    }
 
     /// Attempts made since the last user retry.
     public var attemptsInRun: Int { attempts - retryBase }

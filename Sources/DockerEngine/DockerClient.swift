@@ -73,14 +73,15 @@ public final class DockerClient: Sendable {
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: 8
         )
+        // A missing or refusing Unix socket does not heal within the connect timeout: fail at once, do not retry.
+        if case .unix = endpoint {
+            shortConfiguration.connectionPool.retryConnectionEstablishment = false
+        }
 
         var streamConfiguration = shortConfiguration
         streamConfiguration.timeout = .init(connect: .seconds(10), read: nil)
         // Every open stream (log follow, events, wait) holds one connection; do not queue them behind a small limit.
-        streamConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(60),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: 1024
-        )
+        streamConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
 
         self.shortClient = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
@@ -93,6 +94,7 @@ public final class DockerClient: Sendable {
     }
 
     /// Creates a client, runs `body` with it and shuts it down whether `body` returns or throws.
+    @discardableResult
     public static func withClient<Result: Sendable>(
         endpoint: DockerEndpoint = .defaultUnixSocket,
         tls: DockerTLS? = nil,

@@ -27,11 +27,10 @@ struct CosmosWorker: AsyncParsableCommand {
         DaemonLogging.bootstrap(level: configuration.logLevel)
         let logger = Logger(label: "cosmos-worker")
         do {
-            try await buildDaemon(configuration: configuration, logger: logger).run()
+            try await buildDaemon(configuration: configuration, configurationPath: config, logger: logger).run()
         } catch {
             logger.critical("cosmos-worker stopped: \(error)")
             throw ExitCode.failure
         }
     }
 }
-

@@ -6,7 +6,7 @@ import GRDB
 // queue-bench: latency of move-to-top, cancel and claim-next at 10k, 100k and 1M queued jobs.
 //
 // Usage: swift run -c release queue-bench [--sizes 10000,100000,1000000] [--samples 2000] [--durable]
-// Each size gets a fresh SQLite file filled in bulk; then each operation is timed `samples` times,
+// Each size gets a fresh SQLite file filled in bulk (one SQL statement); then each operation is timed `samples` times,
 // each sample its own transaction, as the daemon runs it. Prints a table of p50/p99 in milliseconds.
 
 struct Options {
@@ -41,14 +41,23 @@ func time(_ body: () async throws -> Void) async rethrows -> Double {
     return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
 }
 
-/// Fills the queue with `count` jobs in bulk (one transaction per 50k rows).
+/// Fills the queue with `count` jobs in one SQL statement (setup, not measured), then moves the key
+/// counter past them, as `submit` would have left it.
 func fill(_ database: AppDatabase, count: Int) async throws {
-    let spec = JobSpec(image: "cosmos-test/fake-model:latest")
-    var remaining = count
-    while remaining > 0 {
-        let chunk = min(remaining, 50_000)
-        _ = try await database.submit(Array(repeating: spec, count: chunk), ownerUID: 0)
-        remaining -= chunk
+    let spec = String(decoding: try JSONEncoder().encode(JobSpec(image: "cosmos-test/fake-model:latest")), as: UTF8.self)
+    try await database.writer.write { db in
+        try db.execute(
+            sql: """
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                INSERT INTO job(id, kind, state, priority, seq, image, spec, gpus, owner_uid, created_at)
+                SELECT printf('b%09d', i), 'inference', 'queued', 0, i * ?, 'cosmos-test/fake-model:latest', ?, 1, 0,
+                       '2026-11-24 00:00:00.000'
+                FROM n
+                """,
+            arguments: [count, QueueKey.gap, spec])
+        try db.execute(
+            sql: "INSERT INTO meta(key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [String(Int64(count + 1) * QueueKey.gap)])
     }
 }
 
@@ -71,7 +80,9 @@ for size in options.sizes {
     var moves: [Double] = []
     for id in ids.prefix(options.samples) { moves.append(try await time { _ = try await database.move(id, to: .top) }) }
     var cancels: [Double] = []
-    for id in ids.suffix(options.samples) { cancels.append(try await time { _ = try await database.cancel(id, byUID: 0) }) }
+    for id in ids.suffix(options.samples) {
+        cancels.append(try await time { _ = try await database.cancel(id, byUID: 0) })
+    }
     let host = [HostCapacity(name: "local", devices: ["0"])]
     var claims: [Double] = []
     for _ in 0..<options.samples {
@@ -80,8 +91,11 @@ for size in options.sizes {
         // Free the GPU again so the next claim has work to do (not timed).
         for job in claimed {
             _ = try await database.finishAttempt(
-                job.id, attempt: job.attempts, outcome: .exited(code: 0, oomKilled: false, outputs: [], error: nil),
-                policy: RetryPolicy())
+                job.id,
+                attempt: job.attempts,
+                outcome: .exited(code: 0, oomKilled: false, outputs: [], error: nil),
+                policy: RetryPolicy()
+            )
         }
     }
     for (name, samples) in [("move --top", moves), ("cancel", cancels), ("claim next", claims)] {
@@ -93,7 +107,9 @@ for size in options.sizes {
 }
 if options.sizes.count > 1 {
     print("")
-    print("p99 growth from \(options.sizes.first!) to \(options.sizes.last!) jobs (\(options.sizes.last! / options.sizes.first!)x the jobs):")
+    print(
+        "p99 growth from \(options.sizes.first!) to \(options.sizes.last!) jobs (\(options.sizes.last! / options.sizes.first!)x the jobs):"
+    )
     for (name, values) in p99s.sorted(by: { $0.key < $1.key }) {
         print(String(format: "  %@: %.2fx", name, values.last! / values.first!))
     }

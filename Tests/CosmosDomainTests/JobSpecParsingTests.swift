@@ -26,7 +26,8 @@ struct JobSpecParsingTests {
             {"name": "shot 1", "kind": "upscale", "image": "cosmos-test/fake-model:latest", "command": ["run", "--fast"],
              "env": {"A": "1"}, "gpus": 2, "priority": 5, "prompt": "a robot", "controls": {"edge": 0.5, "depth": 0},
              "params": {"steps": 35, "seed": null}, "inputs": ["/data/clip.mp4"], "retries": 2, "memory": "512m"}
-            """)
+            """
+        )
         #expect(spec.name == "shot 1")
         #expect(spec.kind == .upscale)
         #expect(spec.command == ["run", "--fast"])
@@ -56,14 +57,18 @@ struct JobSpecParsingTests {
             (#"{"image": "x", "gpus": -1}"#, "gpus", "must not be negative"),
             (#"{"image": "x", "gpus": 1.5}"#, "gpus", "whole number"),
             (#"{"image": "x", "kind": "batch"}"#, "kind", "unknown kind"),
-            (#"{"image": "x", "env": {"NVIDIA_VISIBLE_DEVICES": "all"}}"#, "env.NVIDIA_VISIBLE_DEVICES", "set by the daemon"),
+            (
+                #"{"image": "x", "env": {"NVIDIA_VISIBLE_DEVICES": "all"}}"#, "env.NVIDIA_VISIBLE_DEVICES",
+                "set by the daemon"
+            ),
             (#"{"image": "x", "command": "sh -c"}"#, "command", "expected an array"),
             (#"{"image": "x", "inputs": ["relative.mp4"]}"#, "inputs[0]", "absolute path"),
             (#"{"image": "x", "memory": "lots"}"#, "memory", "expected a size"),
             (#"{"image": "x", "priority": 5000}"#, "priority", "must be in"),
             (#"{"image": "x", "retries": 99}"#, "retries", "must be in"),
             (#"["not", "an", "object"]"#, "", "expected a job spec object"),
-        ])
+        ]
+    )
     func refusals(json: String, field: String, reason: String) {
         let error = error(json)
         #expect(error?.field == field)

@@ -21,7 +21,10 @@ struct JobStateTransitionTests {
             #expect(throws: IllegalTransition(from: finished, event: .cancel)) { try finished.applying(.cancel) }
         }
         let error = IllegalTransition(from: .succeeded, event: .cancel)
-        #expect(error.description == "cannot cancel a job that is succeeded: only queued, held, starting or running jobs can be cancelled")
+        #expect(
+            error.description
+                == "cannot cancel a job that is succeeded: only queued, held, starting or running jobs can be cancelled"
+        )
     }
 
     @Test("every state answers every event: allowed ones move, the rest are refused")
@@ -29,7 +32,9 @@ struct JobStateTransitionTests {
         let allowed: [JobState: [JobEvent: JobState]] = [
             .queued: [.claim: .starting, .cancel: .cancelled, .hold: .held, .fail: .failed],
             .held: [.release: .queued, .cancel: .cancelled],
-            .starting: [.start: .running, .succeed: .succeeded, .fail: .failed, .requeue: .queued, .cancel: .cancelled],
+            .starting: [
+                .start: .running, .succeed: .succeeded, .fail: .failed, .requeue: .queued, .cancel: .cancelled,
+            ],
             .running: [.succeed: .succeeded, .fail: .failed, .requeue: .queued, .cancel: .cancelled],
             .succeeded: [:],
             .failed: [.retry: .queued],

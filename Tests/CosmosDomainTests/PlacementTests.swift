@@ -8,7 +8,11 @@ struct PlacementTests {
     @Test("jobs fit in queue order and get distinct GPUs")
     func fitAndExclusivity() {
         let hosts = [HostCapacity(name: "a", devices: ["0", "1", "2"])]
-        let plan = Placer.plan(requests: [request("j1", 1), request("j2", 2), request("j3", 1)], hosts: hosts, policy: .backfill)
+        let plan = Placer.plan(
+            requests: [request("j1", 1), request("j2", 2), request("j3", 1)],
+            hosts: hosts,
+            policy: .backfill
+        )
         #expect(plan.decisions.map(\.jobID) == ["j1", "j2"])
         let devices = plan.decisions.flatMap(\.devices)
         #expect(Set(devices).count == devices.count)
@@ -28,7 +32,11 @@ struct PlacementTests {
             HostCapacity(name: "b", devices: ["0", "1"]),
             HostCapacity(name: "a", devices: ["0", "1"]),
         ]
-        let plan = Placer.plan(requests: [request("j1", 1), request("j2", 1), request("j3", 1)], hosts: hosts, policy: .backfill)
+        let plan = Placer.plan(
+            requests: [request("j1", 1), request("j2", 1), request("j3", 1)],
+            hosts: hosts,
+            policy: .backfill
+        )
         #expect(plan.decisions.map(\.host) == ["a", "b", "a"])
     }
 
@@ -48,7 +56,11 @@ struct PlacementTests {
             HostCapacity(name: "b", devices: ["0"], usedDevices: []),
         ]
         // The head needs both GPUs of host a; a's free GPU is reserved for it, b's may be used.
-        let plan = Placer.plan(requests: [request("head", 2), request("s1", 1), request("s2", 1)], hosts: hosts, policy: .backfill)
+        let plan = Placer.plan(
+            requests: [request("head", 2), request("s1", 1), request("s2", 1)],
+            hosts: hosts,
+            policy: .backfill
+        )
         #expect(plan.decisions == [PlacementDecision(jobID: "s1", host: "b", devices: ["0"])])
         #expect(plan.pendingReasons["head"] != nil)
         #expect(plan.pendingReasons["s2"] == "waiting for 1 GPU (most free on one host: 0)")

@@ -34,16 +34,31 @@ struct LifecycleTests {
     func outcomes() async throws {
         let db = try TestDatabase()
         _ = try await db.submit(3)
-        let claimed = try await db.database.claimNext(hosts: [HostCapacity(name: "local", devices: ["0", "1", "2"])], policy: .backfill).claimed
+        let claimed = try await db.database.claimNext(
+            hosts: [HostCapacity(name: "local", devices: ["0", "1", "2"])],
+            policy: .backfill
+        ).claimed
         let policy = RetryPolicy()
         let ok = try await db.database.finishAttempt(
-            claimed[0].id, attempt: 1, outcome: .exited(code: 0, oomKilled: false, outputs: ["a.mp4"], error: nil), policy: policy)
+            claimed[0].id,
+            attempt: 1,
+            outcome: .exited(code: 0, oomKilled: false, outputs: ["a.mp4"], error: nil),
+            policy: policy
+        )
         #expect(ok.verdict == .succeeded && ok.job.outputs == ["a.mp4"] && ok.job.finishedAt != nil)
         let bad = try await db.database.finishAttempt(
-            claimed[1].id, attempt: 1, outcome: .exited(code: 3, oomKilled: false, outputs: [], error: nil), policy: policy)
+            claimed[1].id,
+            attempt: 1,
+            outcome: .exited(code: 3, oomKilled: false, outputs: [], error: nil),
+            policy: policy
+        )
         #expect(bad.verdict == .failed && bad.job.reason == "exit code 3" && bad.job.exitCode == 3)
         let oom = try await db.database.finishAttempt(
-            claimed[2].id, attempt: 1, outcome: .exited(code: 137, oomKilled: true, outputs: [], error: nil), policy: policy)
+            claimed[2].id,
+            attempt: 1,
+            outcome: .exited(code: 137, oomKilled: true, outputs: [], error: nil),
+            policy: policy
+        )
         #expect(oom.verdict == .failed && oom.job.reason == "oom")
     }
 
@@ -57,8 +72,12 @@ struct LifecycleTests {
         let first = try await db.database.claimNext(hosts: host, policy: .backfill, now: now).claimed[0]
         #expect(first.id == ids[0])
         let requeued = try await db.database.finishAttempt(
-            first.id, attempt: 1, outcome: .infrastructureFailure(reason: Reason.containerLost, error: "gone"),
-            policy: policy, now: now)
+            first.id,
+            attempt: 1,
+            outcome: .infrastructureFailure(reason: Reason.containerLost, error: "gone"),
+            policy: policy,
+            now: now
+        )
         guard case .requeued(let notBefore) = requeued.verdict else {
             Issue.record("expected a requeue, got \(requeued.verdict)")
             return
@@ -70,8 +89,12 @@ struct LifecycleTests {
         #expect(second.id == ids[0] && second.attempts == 2)
         #expect(second.containerName.hasSuffix("_2"))
         let failed = try await db.database.finishAttempt(
-            second.id, attempt: 2, outcome: .infrastructureFailure(reason: Reason.containerLost, error: "gone"),
-            policy: policy, now: now)
+            second.id,
+            attempt: 2,
+            outcome: .infrastructureFailure(reason: Reason.containerLost, error: "gone"),
+            policy: policy,
+            now: now
+        )
         #expect(failed.verdict == .failed && failed.job.reason == "container lost")
     }
 
@@ -86,7 +109,11 @@ struct LifecycleTests {
         let markedAfterCancel = try await db.database.markRunning(ids[0], attempt: 1, containerID: "c1")
         #expect(!markedAfterCancel)
         let end = try await db.database.finishAttempt(
-            ids[0], attempt: 1, outcome: .exited(code: 143, oomKilled: false, outputs: [], error: nil), policy: RetryPolicy())
+            ids[0],
+            attempt: 1,
+            outcome: .exited(code: 143, oomKilled: false, outputs: [], error: nil),
+            policy: RetryPolicy()
+        )
         #expect(end.verdict == .stayedCancelled && end.job.state == .cancelled)
         #expect(end.job.reason == "cancelled by uid 1000" && end.job.exitCode == 143)
     }
@@ -97,7 +124,11 @@ struct LifecycleTests {
         let ids = try await db.submit(1)
         _ = try await db.database.claimNext(hosts: hosts, policy: .backfill)
         _ = try await db.database.finishAttempt(
-            ids[0], attempt: 1, outcome: .exited(code: 0, oomKilled: false, outputs: [], error: nil), policy: RetryPolicy())
+            ids[0],
+            attempt: 1,
+            outcome: .exited(code: 0, oomKilled: false, outputs: [], error: nil),
+            policy: RetryPolicy()
+        )
         await #expect(throws: StoreError.self) { try await db.database.cancel(ids[0], byUID: 1) }
         #expect(try await db.database.job(ids[0]).job.state == .succeeded)
     }
@@ -108,7 +139,11 @@ struct LifecycleTests {
         let ids = try await db.submit(1)
         _ = try await db.database.claimNext(hosts: hosts, policy: .backfill)
         let stale = try await db.database.finishAttempt(
-            ids[0], attempt: 7, outcome: .exited(code: 0, oomKilled: false, outputs: [], error: nil), policy: RetryPolicy())
+            ids[0],
+            attempt: 7,
+            outcome: .exited(code: 0, oomKilled: false, outputs: [], error: nil),
+            policy: RetryPolicy()
+        )
         #expect(stale.verdict == .stale && stale.job.state == .starting)
     }
 }

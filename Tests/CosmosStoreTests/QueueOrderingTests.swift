@@ -98,8 +98,12 @@ struct QueueOrderingTests {
     func refusals() async throws {
         let db = try TestDatabase()
         let ids = try await db.submit(2)
-        await #expect(throws: StoreError.jobNotFound("zzzzzzzzzz")) { try await db.database.move("zzzzzzzzzz", to: .top) }
-        await #expect(throws: StoreError.moveRelativeToItself(ids[0])) { try await db.database.move(ids[0], to: .before(ids[0])) }
+        await #expect(throws: StoreError.jobNotFound("zzzzzzzzzz")) {
+            try await db.database.move("zzzzzzzzzz", to: .top)
+        }
+        await #expect(throws: StoreError.moveRelativeToItself(ids[0])) {
+            try await db.database.move(ids[0], to: .before(ids[0]))
+        }
         await #expect(throws: StoreError.invalidPosition(0)) { try await db.database.move(ids[0], to: .position(0)) }
         #expect(try await db.order() == ids)
     }
@@ -133,7 +137,9 @@ struct QueueOrderingTests {
         #expect(Set(queued.map(\.job.id)).count == queued.count)
         #expect(queued.compactMap(\.position) == Array(1...queued.count))
         let keys = try await database.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT priority, seq FROM job").map { "\($0["priority"] as Int)/\($0["seq"] as Int64)" }
+            try Row.fetchAll(db, sql: "SELECT priority, seq FROM job").map {
+                "\($0["priority"] as Int)/\($0["seq"] as Int64)"
+            }
         }
         #expect(Set(keys).count == keys.count)
         #expect(try await database.integrityCheck() == ["ok"])

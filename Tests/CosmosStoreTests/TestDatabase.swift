@@ -20,7 +20,7 @@ final class TestDatabase {
     /// Submits `count` jobs of priority `priority` and returns their ids in submission order.
     func submit(_ count: Int, priority: Int = 0) async throws -> [String] {
         let specs = (0..<count).map { JobSpec(name: "job \($0)", image: "img", priority: priority) }
-        return try await database.submit(specs, ownerUID: 1000).map(\.id)
+        return try await database.submit(specs, ownerUID: 1000).map(\.job.id)
     }
 
     /// Ids of queued and held jobs in queue order.

@@ -18,25 +18,47 @@ struct BadInputIntegrationTests {
     func refusals() throws {
         try withDaemon { daemon in
             let dir = daemon.directory.path
-            try #"{"image": "cosmos-test/busybox:latest", "#.write(toFile: dir + "/malformed.json", atomically: true, encoding: .utf8)
+            try #"{"image": "cosmos-test/busybox:latest", "#.write(
+                toFile: dir + "/malformed.json",
+                atomically: true,
+                encoding: .utf8
+            )
             try expectRefused(daemon, ["submit", "--file", dir + "/malformed.json"], mentions: ["malformed JSON"])
 
             try #"{"image": "cosmos-test/busybox:latest", "privileged": true}"#
                 .write(toFile: dir + "/unknown.json", atomically: true, encoding: .utf8)
-            try expectRefused(daemon, ["submit", "--file", dir + "/unknown.json"], mentions: ["privileged", "unknown field"])
+            try expectRefused(
+                daemon,
+                ["submit", "--file", dir + "/unknown.json"],
+                mentions: ["privileged", "unknown field"]
+            )
 
             try expectRefused(daemon, ["show", "zzzzzzzzzz"], mentions: ["no job with id zzzzzzzzzz"])
             try expectRefused(daemon, ["cancel", "nope"], mentions: ["no job with id nope"])
-            try expectRefused(daemon, ["submit", "--image", "", "--", "true"], mentions: ["image", "must not be empty"])
             try expectRefused(
-                daemon, ["submit", "--image", "cosmos-test/busybox:latest", "--control", "edge=1.5"],
-                mentions: ["controls.edge", "outside [0, 1]"])
+                daemon,
+                ["submit", "--image", "", "--", "true"],
+                mentions: ["image", "must not be empty"]
+            )
             try expectRefused(
-                daemon, ["submit", "--image", "cosmos-test/busybox:latest", "--gpus=-1"], mentions: ["gpus", "negative"])
+                daemon,
+                ["submit", "--image", "cosmos-test/busybox:latest", "--control", "edge=1.5"],
+                mentions: ["controls.edge", "outside [0, 1]"]
+            )
             try expectRefused(
-                daemon, ["submit", "--image", "cosmos-test/busybox:latest", "--gpus", "5"], mentions: ["gpus", "largest host"])
+                daemon,
+                ["submit", "--image", "cosmos-test/busybox:latest", "--gpus=-1"],
+                mentions: ["gpus", "negative"]
+            )
+            try expectRefused(
+                daemon,
+                ["submit", "--image", "cosmos-test/busybox:latest", "--gpus", "5"],
+                mentions: ["gpus", "largest host"]
+            )
 
-            let big = #"{"image": "cosmos-test/busybox:latest", "prompt": ""# + String(repeating: "x", count: 100 << 20) + #""}"#
+            let big =
+                #"{"image": "cosmos-test/busybox:latest", "prompt": ""# + String(repeating: "x", count: 100 << 20)
+                + #""}"#
             try big.write(toFile: dir + "/big.json", atomically: true, encoding: .utf8)
             try expectRefused(daemon, ["submit", "--file", dir + "/big.json"], mentions: ["larger than", "limit"])
 
@@ -63,7 +85,10 @@ struct BadInputIntegrationTests {
 
     @Test("cosmosctl says how to start the daemon when it is not running")
     func daemonNotRunning() throws {
-        let result = DaemonHarness.run(DaemonHarness.binDirectory + "/cosmosctl", ["--socket", "/tmp/no-such-cosmos.sock", "status"])
+        let result = DaemonHarness.run(
+            DaemonHarness.binDirectory + "/cosmosctl",
+            ["--socket", "/tmp/no-such-cosmos.sock", "status"]
+        )
         #expect(result.status != 0)
         #expect(result.stderr.contains("is the daemon running?"))
         #expect(result.stderr.contains("systemctl start cosmos-worker"))

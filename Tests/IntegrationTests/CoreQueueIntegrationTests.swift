@@ -165,7 +165,8 @@ struct CoreQueueIntegrationTests {
     func outputs() throws {
         try withDaemon { daemon in
             let id = try daemon.submit([
-                "--image", Self.fakeModel, "--control", "edge=0.5", "--prompt", "a robot", "--env", "FAKE_LOAD_SECONDS=0.2",
+                "--image", Self.fakeModel, "--control", "edge=0.5", "--prompt", "a robot", "--env",
+                "FAKE_LOAD_SECONDS=0.2",
             ])
             let job = try daemon.waitFinished([id])[0]
             #expect(job.state == .succeeded)
@@ -175,8 +176,11 @@ struct CoreQueueIntegrationTests {
             let logs = daemon.ctl(["logs", id]).stdout
             #expect(logs.contains("fake-model: model loaded"))
             #expect(logs.contains("NVIDIA_VISIBLE_DEVICES=0"))
-            // The container was removed once its result was collected.
-            #expect(DaemonHarness.docker(["inspect", try #require(job.containerId)]).status != 0)
+            // The container is removed once its result is recorded.
+            let container = try #require(job.containerId)
+            try waitUntil("the container is removed", timeout: 15) {
+                DaemonHarness.docker(["inspect", container]).status != 0
+            }
         }
     }
 }

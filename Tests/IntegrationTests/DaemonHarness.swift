@@ -69,10 +69,12 @@ final class DaemonHarness: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env
-        let log = FileHandle(forWritingAtPath: directory.path + "/daemon.log") ?? {
-            _ = FileManager.default.createFile(atPath: directory.path + "/daemon.log", contents: nil)
-            return FileHandle(forWritingAtPath: directory.path + "/daemon.log")!
-        }()
+        let log =
+            FileHandle(forWritingAtPath: directory.path + "/daemon.log")
+            ?? {
+                _ = FileManager.default.createFile(atPath: directory.path + "/daemon.log", contents: nil)
+                return FileHandle(forWritingAtPath: directory.path + "/daemon.log")!
+            }()
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
@@ -105,7 +107,10 @@ final class DaemonHarness: @unchecked Sendable {
     func tearDown() {
         _ = try? stop(signal: SIGKILL)
         if let instance {
-            _ = Self.run("/usr/bin/env", ["sh", "-c", "docker ps -aq --filter label=cosmos.instance=\(instance) | xargs -r docker rm -f"])
+            _ = Self.run(
+                "/usr/bin/env",
+                ["sh", "-c", "docker ps -aq --filter label=cosmos.instance=\(instance) | xargs -r docker rm -f"]
+            )
         }
         try? FileManager.default.removeItem(at: directory)
     }
@@ -169,8 +174,10 @@ final class DaemonHarness: @unchecked Sendable {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            status: process.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self)
+        )
     }
 
     /// Runs the docker CLI (test-side inspection only; the daemon itself speaks the Engine API).

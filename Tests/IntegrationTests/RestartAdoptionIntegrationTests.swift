@@ -35,7 +35,9 @@ struct RestartAdoptionIntegrationTests {
             let logs = daemon.ctl(["logs", id]).stdout
             #expect(logs.components(separatedBy: "before\n").count == 2, "\(logs)")
             #expect(logs.components(separatedBy: "after\n").count == 2, "\(logs)")
-            #expect(DaemonHarness.docker(["inspect", container]).status != 0)
+            try waitUntil("the container is removed", timeout: 15) {
+                DaemonHarness.docker(["inspect", container]).status != 0
+            }
         }
     }
 

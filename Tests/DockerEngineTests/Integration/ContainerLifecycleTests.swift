@@ -298,7 +298,11 @@ struct ContainerLifecycleTests {
                     break
                 }
             }
-            #expect(reported.last == true, "engine never reported OOMKilled: \(reported)")
+            // If this fails while the exits are 137: containerd could not watch the container's memory cgroup, e.g.
+            // dockerd's log says "loading cgroup for <pid>: cannot find cgroup mount destination" (a cgroup v1
+            // hierarchy exists that is not mounted on the host, as after a container ran systemd with the host's
+            // /sys/fs/cgroup).
+            #expect(reported.last == true, "engine never reported OOMKilled, though each attempt exited 137")
         }
     }
 

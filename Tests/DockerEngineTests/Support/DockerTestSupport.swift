@@ -5,8 +5,17 @@ import Testing
 
 /// Shared setup of the integration tests: the engine, the image, names, labels and cleanup.
 enum DockerTestSupport {
-    /// The engine the integration tests use.
-    static let endpoint = DockerEndpoint.defaultUnixSocket
+    /// The engine the integration tests use: `unix:///var/run/docker.sock`, or `DOCKERENGINE_TEST_HOST` if set.
+    static let endpoint: DockerEndpoint = {
+        guard let text = ProcessInfo.processInfo.environment["DOCKERENGINE_TEST_HOST"] else {
+            return .defaultUnixSocket
+        }
+        do {
+            return try DockerEndpoint(parsing: text)
+        } catch {
+            fatalError("DOCKERENGINE_TEST_HOST: \(error)")
+        }
+    }()
     /// The image `scripts/test-env.sh` builds with `docker import` (static busybox, no registry needed).
     static let image = "cosmos-test/busybox:latest"
     /// Label on every test container, for finding leftovers: `docker ps -a --filter label=dockerengine.test=1`.
@@ -17,7 +26,7 @@ enum DockerTestSupport {
 
     /// Runs `body` with a client whose engine answered a ping and has the test image; shuts the client down after.
     ///
-    /// Records an issue naming `scripts/test-env.sh` and throws if the engine or the image is missing.
+    /// Fails with a message naming `scripts/test-env.sh` if the engine or the image is missing.
     static func withClient<Result: Sendable>(
         requestTimeout: Duration = .seconds(30),
         _ body: (DockerClient) async throws -> Result
@@ -29,12 +38,10 @@ enum DockerTestSupport {
             do {
                 try await client.ping()
             } catch {
-                Issue.record("No Docker engine answers at \(endpoint) (\(error)). \(setupHint)")
-                throw error
+                throw TestFailure("No Docker engine answers at \(endpoint) (\(error)). \(setupHint)")
             }
             guard try await client.imageExists(image) else {
-                Issue.record("Test image \(image) is missing. \(setupHint)")
-                throw TestFailure("missing image \(image)")
+                throw TestFailure("Test image \(image) is missing. \(setupHint)")
             }
             return try await body(client)
         }

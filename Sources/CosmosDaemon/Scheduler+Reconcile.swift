@@ -1,0 +1,97 @@
+import CosmosDomain
+import CosmosStore
+import DockerEngine
+import Foundation
+import Logging
+
+/// Reconciliation: the database against the containers on every engine.
+extension Scheduler {
+    /// What one look at an engine's containers found.
+    struct ContainerFinding: Sendable, Equatable {
+        var host: String
+        var containerID: String
+        var name: String
+        var jobID: String?
+        var attempt: Int?
+    }
+
+    /// Whether a container of this instance belongs to no current attempt (pure; unit-tested).
+    ///
+    /// A container is current only if its job is starting or running with the same attempt number.
+    /// Anything else (unknown job, finished job, queued job, older attempt) is an orphan.
+    static func isOrphan(_ finding: ContainerFinding, job: JobRecord?) -> Bool {
+        guard let job, let attempt = finding.attempt else { return true }
+        return !(job.state.isActive && job.attempts == attempt && job.host == finding.host)
+    }
+
+    /// Lists this instance's containers on every reachable host; unreachable hosts are skipped.
+    func findContainers() async -> [ContainerFinding] {
+        var findings: [ContainerFinding] = []
+        for host in configuration.hosts {
+            guard let client = try? executor.client(for: host.name) else { continue }
+            do {
+                let containers = try await client.listContainers(
+                    all: true,
+                    labels: ["\(ContainerLabel.instance)=\(executor.instance)"]
+                )
+                for container in containers {
+                    findings.append(
+                        ContainerFinding(
+                            host: host.name,
+                            containerID: container.id,
+                            name: container.names.first.map { String($0.drop { $0 == "/" }) } ?? container.id,
+                            jobID: container.labels[ContainerLabel.job],
+                            attempt: container.labels[ContainerLabel.attempt].flatMap { Int($0) }
+                        )
+                    )
+                }
+            } catch {
+                logger.warning("cannot list containers", metadata: ["HOST": "\(host.name)", "error": "\(error)"])
+            }
+        }
+        return findings
+    }
+
+    /// Removes containers that belong to no current attempt once they have been seen for the grace period.
+    ///
+    /// Containers of other instances are never listed, so never touched.
+    func removeOrphans(_ findings: [ContainerFinding], now: ContinuousClock.Instant = .now) async {
+        var orphans: [ContainerFinding] = []
+        for finding in findings {
+            let job = try? await finding.jobID.asyncFlatMap { try await database.job($0).job }
+            if Self.isOrphan(finding, job: job) { orphans.append(finding) }
+        }
+        let grace = Duration.seconds(configuration.orphanGraceSeconds)
+        let due = noteOrphans(orphans.map(\.containerID), now: now).filter { now - $0.value >= grace }.map(\.key)
+        for orphan in orphans where due.contains(orphan.containerID) {
+            guard let client = try? executor.client(for: orphan.host) else { continue }
+            _ = try? await client.stopContainer(id: orphan.containerID, timeout: configuration.stopTimeoutSeconds)
+            do {
+                try await client.removeContainer(id: orphan.containerID, force: true)
+                logger.notice(
+                    "removed orphan container",
+                    metadata: [
+                        "HOST": "\(orphan.host)", "CONTAINER_ID": "\(orphan.containerID)",
+                        "container": "\(orphan.name)",
+                        "JOB_ID": "\(orphan.jobID ?? "")", "attempt": "\(orphan.attempt.map(String.init) ?? "")",
+                    ]
+                )
+            } catch let error as DockerError where error.isNotFound {
+                continue
+            } catch {
+                logger.warning(
+                    "removing an orphan container failed",
+                    metadata: ["CONTAINER_ID": "\(orphan.containerID)", "error": "\(error)"]
+                )
+            }
+        }
+    }
+}
+
+extension Optional {
+    /// `flatMap` with an async transform.
+    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
