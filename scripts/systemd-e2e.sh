@@ -290,8 +290,9 @@ if [[ -z $JOB ]]; then
 elif wait_for 10 journal_has_job; then
     pass "journal" "journalctl -u $UNIT -o json: $(cat "$WORK/journal.out")"
 else
-    transports=$(in_c journalctl -u "$UNIT" -o json --no-pager 2>/dev/null | python3 "$HELPERS/journal_field.py" --summary)
-    fail "journal" "no entry with JOB_ID=$JOB; entries of the unit: $transports"
+    transports=$(in_c journalctl -u "$UNIT" _COMM=cosmos-worker -o json --no-pager 2>/dev/null |
+        python3 "$HELPERS/journal_field.py" --summary)
+    fail "journal" "no entry with JOB_ID=$JOB; the daemon's own entries: $transports"
 fi
 
 # 5. Watchdog: a SIGSTOPped daemon is killed and restarted; its running job is adopted and runs once.
@@ -309,7 +310,7 @@ watchdog_check() {
     # First: the daemon pings. Nothing may restart it for more than two watchdog periods.
     unchanged() { [[ $(unit_prop NRestarts) == "$restarts" && $(unit_prop MainPID) == "$pid" ]]; }
     if ! holds_for 12 unchanged; then
-        fail "watchdog" "the daemon was restarted without being stopped (NRestarts $restarts -> $(unit_prop NRestarts)): no WATCHDOG=1 pings within WatchdogSec=5"
+        fail "watchdog" "the watchdog fired although the daemon was not stopped (no WATCHDOG=1 pings within WatchdogSec=5): MainPID $pid -> $(unit_prop MainPID), $(unit_prop ActiveState)/$(unit_prop SubState), NRestarts $restarts -> $(unit_prop NRestarts); $(journal_tail 3)"
         return
     fi
     in_c kill -STOP "$pid"
@@ -367,7 +368,7 @@ if ((reload_rc != 0)); then
 elif wait_for 15 policy_strict && [[ $(unit_prop MainPID) == "$pid" ]]; then
     pass "reload" "policy $before -> strict in cosmosctl status --json, same MainPID $pid"
 else
-    fail "reload" "after reload: policy=$(status_field policy) (was $before), ActiveState=$(unit_prop ActiveState), MainPID $pid -> $(unit_prop MainPID), NRestarts=$(unit_prop NRestarts); $(journal_tail 2)"
+    fail "reload" "after reload: policy=$(status_field policy) (was $before), ActiveState=$(unit_prop ActiveState), MainPID $pid -> $(unit_prop MainPID), NRestarts=$(unit_prop NRestarts), $(main_exit); $(journal_tail 2)"
 fi
 in_c systemctl reset-failed "$UNIT" >/dev/null 2>&1 || true
 [[ $(unit_prop ActiveState) == active ]] || in_c systemctl start "$UNIT" >/dev/null 2>&1 || true
@@ -384,7 +385,7 @@ same_process() { [[ $(unit_prop ActiveState) == active && $(unit_prop MainPID) =
 if holds_for 5 same_process && daemon_answers; then
     pass "reload-invalid" "invalid policy refused: still active, MainPID $pid, policy $(status_field policy) (reload rc $reload_rc)"
 else
-    fail "reload-invalid" "ActiveState=$(unit_prop ActiveState) Result=$(unit_prop Result), MainPID $pid -> $(unit_prop MainPID), reload rc $reload_rc; $(journal_tail 2)"
+    fail "reload-invalid" "ActiveState=$(unit_prop ActiveState) Result=$(unit_prop Result), MainPID $pid -> $(unit_prop MainPID), $(main_exit), reload rc $reload_rc; $(journal_tail 2)"
 fi
 write_config backfill
 in_c systemctl reset-failed "$UNIT" >/dev/null 2>&1 || true
@@ -429,7 +430,7 @@ else
             fail "socket-activation" "first cosmosctl status answered, the second failed; $(journal_tail 2)"
         fi
     else
-        fail "socket-activation" "socket $SOCKET ($sock); cosmosctl status rc=$rc after ${took}s: $(head -c 200 <<<"$out" | tr '\n' ' '); service $before_state -> $(unit_prop ActiveState)/$(unit_prop SubState); $(journal_tail 2)"
+        fail "socket-activation" "socket $SOCKET ($sock); cosmosctl status rc=$rc after ${took}s: $(head -c 200 <<<"$out" | tr '\n' ' '); service $before_state -> $(unit_prop ActiveState)/$(unit_prop SubState), $(main_exit); $(journal_tail 6)"
     fi
 fi
 in_c systemctl stop "$UNIT.socket" "$UNIT" >/dev/null 2>&1 || true

@@ -120,19 +120,19 @@ extension AppDatabase {
             guard job.state.isInQueue, job.parentId == nil else {
                 throw StoreError.notInQueue(jobID: id, state: job.state)
             }
-            // Park the job at the tail of the key space first, so it is out of every window below.
-            job.seq = try Self.allocateSeq(db)
-            try job.update(db, columns: ["seq"])
+            // Neighbours are looked up without the moving job; only a respace parks it (see keyBefore).
             switch target {
             case .bottom:
-                break
+                job.seq = try Self.allocateSeq(db)
             case .top:
                 let first = try Int64.fetchOne(
                     db,
                     sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND id != ?",
                     arguments: [job.priority, id]
                 )
-                if let first { job.seq = try Self.keyBefore(db, first, priority: job.priority) }
+                if let first, first != job.seq {
+                    job.seq = try Self.keyBefore(db, first, priority: job.priority, moving: id)
+                }
             case .before(let otherID), .after(let otherID):
                 guard otherID != id else { throw StoreError.moveRelativeToItself(id) }
                 let other = try Self.fetchJob(db, otherID)
@@ -148,13 +148,15 @@ extension AppDatabase {
                     )
                 }
                 if case .before = target {
-                    job.seq = try Self.keyBefore(db, other.seq, priority: job.priority)
+                    job.seq = try Self.keyBefore(db, other.seq, priority: job.priority, moving: id)
                 } else if let next = try Int64.fetchOne(
                     db,
                     sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq > ? AND id != ?",
                     arguments: [job.priority, other.seq, id]
                 ) {
-                    job.seq = try Self.keyBefore(db, next, priority: job.priority)
+                    job.seq = try Self.keyBefore(db, next, priority: job.priority, moving: id)
+                } else {
+                    job.seq = try Self.allocateSeq(db)
                 }
             case .position(let position):
                 guard position >= 1 else { throw StoreError.invalidPosition(position) }
@@ -169,16 +171,19 @@ extension AppDatabase {
                 if let occupant {
                     let priority: Int = occupant["priority"]
                     if priority == job.priority {
-                        job.seq = try Self.keyBefore(db, occupant["seq"], priority: job.priority)
+                        job.seq = try Self.keyBefore(db, occupant["seq"], priority: job.priority, moving: id)
                     } else if priority < job.priority {
                         // Position n lies below this level: the job goes to the bottom of its level.
+                        job.seq = try Self.allocateSeq(db)
                     } else if let first = try Int64.fetchOne(
                         db,
                         sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND id != ?",
                         arguments: [job.priority, id]
-                    ) {
-                        job.seq = try Self.keyBefore(db, first, priority: job.priority)
+                    ), first != job.seq {
+                        job.seq = try Self.keyBefore(db, first, priority: job.priority, moving: id)
                     }
+                } else {
+                    job.seq = try Self.allocateSeq(db)
                 }
             }
             try job.update(db, columns: ["seq"])
@@ -281,14 +286,19 @@ extension AppDatabase {
 
     /// A key just before `upper` within `priority`, respacing a small window of neighbours if needed.
     ///
-    /// The window starts at 32 jobs and doubles until it has room; it never rewrites the whole queue.
-    static func keyBefore(_ db: Database, _ upper: Int64, priority: Int) throws -> Int64 {
+    /// `moving` is the job that will take the key: it is not its own neighbour, and it is parked at the
+    /// tail of the key space before a respace so the window never collides with it. The window starts at
+    /// 32 jobs and doubles until it has room; it never rewrites the whole queue.
+    static func keyBefore(_ db: Database, _ upper: Int64, priority: Int, moving: String? = nil) throws -> Int64 {
         let previous = try Int64.fetchOne(
             db,
-            sql: "SELECT MAX(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq < ?",
-            arguments: [priority, upper]
+            sql: "SELECT MAX(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq < ? AND id != ?",
+            arguments: [priority, upper, moving ?? ""]
         )
         if let key = QueueKey.between(previous, upper) { return key }
+        if let moving {
+            try db.execute(sql: "UPDATE job SET seq = ? WHERE id = ?", arguments: [try allocateSeq(db), moving])
+        }
         var window = 32
         while true {
             let rows = try Row.fetchAll(

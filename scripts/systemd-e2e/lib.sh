@@ -76,6 +76,11 @@ journal_tail() {
     in_c journalctl -u "$UNIT.service" --no-pager -o cat -n "${1:-3}" 2>/dev/null | tr '\n' '|' | cut -c1-400
 }
 
+# How the main process last ended, e.g. "main exited: code=killed status=1".
+main_exit() {
+    echo "main exited: code=$(unit_prop ExecMainCode | sed 's/^1$/exited/; s/^2$/killed/; s/^3$/dumped/') status=$(unit_prop ExecMainStatus)"
+}
+
 daemon_answers() { in_c timeout 5 cosmosctl status >/dev/null 2>&1; }
 
 # status_field KEY: a top-level value of `cosmosctl status --json` ("?" when it does not answer).
