@@ -55,7 +55,7 @@ while (($#)); do
         --cron) CRON=1; shift ;;
         --enable) ENABLE=1; shift ;;
         -h | --help) usage 0 ;;
-        *) printf '[install] unknown option: %s\n' "$1" >&2; usage 2 ;;
+        *) printf '[install] unknown option: %s\n' "$1" >&2; usage 2 >&2 ;;
     esac
 done
 
@@ -174,6 +174,8 @@ if ((LIVE)) && systemd_running; then
         systemctl enable --now cosmos-worker.socket cosmos-worker.service
         ((CRON)) || systemctl enable --now cosmos-worker-maintenance.timer
         log "enabled and started cosmos-worker.socket and cosmos-worker.service"
+    elif systemctl is-active --quiet cosmos-worker.service; then
+        log "cosmos-worker is running the previous binary: systemctl restart cosmos-worker (running jobs are adopted)"
     else
         log "next: systemctl enable --now cosmos-worker.socket cosmos-worker.service cosmos-worker-maintenance.timer"
     fi

@@ -229,7 +229,7 @@ if wait_for 45 is_active && [[ $active_state == active ]]; then
     pass "start" "systemctl start $UNIT: active after $((SECONDS - t))s (READY=1 received)"
 else
     fail "start" "after $((SECONDS - t))s ActiveState=$active_state SubState=$(unit_prop SubState)$(
-        [[ $active_state == activating ]] && echo ' (no READY=1 yet)'); $(journal_tail 3)"
+        [[ $active_state == activating ]] && echo ' (no READY=1 yet)'); $(daemon_last_error)"
     # Go on with Type=simple, so that the checks after this one still tell something.
     FALLBACK=1
     note "fallback: Type=simple and WatchdogSec=0 for the remaining checks (the daemon sends no READY=1)"
@@ -368,7 +368,7 @@ if ((reload_rc != 0)); then
 elif wait_for 15 policy_strict && [[ $(unit_prop MainPID) == "$pid" ]]; then
     pass "reload" "policy $before -> strict in cosmosctl status --json, same MainPID $pid"
 else
-    fail "reload" "after reload: policy=$(status_field policy) (was $before), ActiveState=$(unit_prop ActiveState), MainPID $pid -> $(unit_prop MainPID), NRestarts=$(unit_prop NRestarts), $(main_exit); $(journal_tail 2)"
+    fail "reload" "after reload: policy=$(status_field policy) (was $before), ActiveState=$(unit_prop ActiveState), MainPID $pid -> $(unit_prop MainPID), NRestarts=$(unit_prop NRestarts), $(main_exit); $(daemon_last_error)"
 fi
 in_c systemctl reset-failed "$UNIT" >/dev/null 2>&1 || true
 [[ $(unit_prop ActiveState) == active ]] || in_c systemctl start "$UNIT" >/dev/null 2>&1 || true
@@ -385,7 +385,7 @@ same_process() { [[ $(unit_prop ActiveState) == active && $(unit_prop MainPID) =
 if holds_for 5 same_process && daemon_answers; then
     pass "reload-invalid" "invalid policy refused: still active, MainPID $pid, policy $(status_field policy) (reload rc $reload_rc)"
 else
-    fail "reload-invalid" "ActiveState=$(unit_prop ActiveState) Result=$(unit_prop Result), MainPID $pid -> $(unit_prop MainPID), $(main_exit), reload rc $reload_rc; $(journal_tail 2)"
+    fail "reload-invalid" "ActiveState=$(unit_prop ActiveState) Result=$(unit_prop Result), MainPID $pid -> $(unit_prop MainPID), $(main_exit), reload rc $reload_rc; $(daemon_last_error)"
 fi
 write_config backfill
 in_c systemctl reset-failed "$UNIT" >/dev/null 2>&1 || true
@@ -416,6 +416,7 @@ if ! in_c systemctl start "$UNIT.socket"; then
     fail "socket-activation" "systemctl start $UNIT.socket failed: $(in_c systemctl status "$UNIT.socket" --no-pager 2>&1 | tail -n 3)"
 else
     sock=$(in_c stat -c '%U:%G %a' "$SOCKET" 2>&1)
+    inode=$(in_c stat -c %i "$SOCKET" 2>&1)
     before_state=$(unit_prop ActiveState)
     t=$SECONDS
     out=$(in_c timeout 60 cosmosctl status 2>&1)
@@ -424,13 +425,16 @@ else
     service_active() { [[ $(unit_prop ActiveState) == active ]]; }
     if ((rc == 0)) && [[ $before_state != active ]] && wait_for 10 service_active; then
         again=$(in_c timeout 20 cosmosctl status >/dev/null 2>&1 && echo ok || echo failed)
-        if [[ $again == ok ]]; then
-            pass "socket-activation" "socket $SOCKET ($sock); cosmosctl status answered in ${took}s, $UNIT.service $before_state -> active, second call ok"
+        inode_after=$(in_c stat -c %i "$SOCKET" 2>&1)
+        if [[ $again == ok && $inode_after == "$inode" ]]; then
+            pass "socket-activation" "socket $SOCKET ($sock); cosmosctl status answered in ${took}s, $UNIT.service $before_state -> active, second call ok, same socket inode (the daemon serves systemd's socket)"
+        elif [[ $again == ok ]]; then
+            fail "socket-activation" "answered, but the socket file was replaced (inode $inode -> $inode_after): the daemon bound its own socket instead of taking systemd's"
         else
             fail "socket-activation" "first cosmosctl status answered, the second failed; $(journal_tail 2)"
         fi
     else
-        fail "socket-activation" "socket $SOCKET ($sock); cosmosctl status rc=$rc after ${took}s: $(head -c 200 <<<"$out" | tr '\n' ' '); service $before_state -> $(unit_prop ActiveState)/$(unit_prop SubState), $(main_exit); $(journal_tail 6)"
+        fail "socket-activation" "socket $SOCKET ($sock); cosmosctl status rc=$rc after ${took}s: $(head -c 200 <<<"$out" | tr '\n' ' '); service $before_state -> $(unit_prop ActiveState)/$(unit_prop SubState), $(main_exit); $(daemon_last_error); $(journal_tail 3)"
     fi
 fi
 in_c systemctl stop "$UNIT.socket" "$UNIT" >/dev/null 2>&1 || true

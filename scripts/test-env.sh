@@ -19,7 +19,7 @@ set -Eeuo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FAKE_MODEL_SRC="$SCRIPT_DIR/fake-model/fake-model"
 
-PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates)
+PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates systemd)
 DOCKER_SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/cosmos-test-dockerd.log
 DOCKERD_TIMEOUT=${COSMOS_TEST_DOCKERD_TIMEOUT:-60}

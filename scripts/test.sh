@@ -17,4 +17,6 @@ COSMOS_BIN_DIR="$(swift build --show-bin-path)"
 export COSMOS_BIN_DIR
 
 echo "== running tests"
-swift test --skip-build "$@"
+# Serially: the integration suites share one Docker engine and two cores; timing assertions (watchdog
+# cadence, stop bounds) stay meaningful when suites do not compete.
+swift test --skip-build --no-parallel "$@"

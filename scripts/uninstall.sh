@@ -37,7 +37,7 @@ while (($#)); do
         --destdir=*) DESTDIR=${1#*=}; shift ;;
         --purge) PURGE=1; shift ;;
         -h | --help) usage 0 ;;
-        *) printf '[uninstall] unknown option: %s\n' "$1" >&2; usage 2 ;;
+        *) printf '[uninstall] unknown option: %s\n' "$1" >&2; usage 2 >&2 ;;
     esac
 done
 [[ $PREFIX == /* ]] || die "--prefix must be an absolute path (got '$PREFIX')"

@@ -77,22 +77,30 @@ public func buildDaemon(
     let router = Router(context: ControlRequestContext.self)
     ControlAPI(database: database, scheduler: scheduler, live: live, instance: instance)
         .register(on: router)
-    try ControlSocket.prepare(path: configuration.socketPath)
     let socketPath = configuration.socketPath
     let serverLogger = logger
-    let application = Application(
-        router: router,
-        configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "cosmos-worker"),
-        onServerRunning: { _ in
-            chmod(socketPath, 0o660)
-            serverLogger.notice("control socket bound", metadata: ["socket": "\(socketPath)"])
+    let server: any Service
+    if let inherited = ListenFDs.take().first {
+        // Socket activation: systemd owns the socket file, its mode and its group.
+        server = InheritedSocketServer(descriptor: inherited, responder: router.buildResponder(), logger: logger) {
             readiness.socketBound()
-        },
-        logger: logger
-    )
+        }
+    } else {
+        try ControlSocket.prepare(path: configuration.socketPath)
+        server = Application(
+            router: router,
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "cosmos-worker"),
+            onServerRunning: { _ in
+                chmod(socketPath, 0o660)
+                serverLogger.notice("control socket bound", metadata: ["socket": "\(socketPath)"])
+                readiness.socketBound()
+            },
+            logger: logger
+        )
+    }
     var groupConfiguration = ServiceGroupConfiguration(
         services: [.init(service: scheduler), .init(service: events), .init(service: reload),
-            .init(service: application),
+            .init(service: server),
             // Last: on SIGTERM services stop in reverse order, so STOPPING=1 goes out first.
             .init(service: systemd),
         ],

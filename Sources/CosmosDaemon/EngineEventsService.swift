@@ -36,8 +36,8 @@ struct EngineEventsService: Service {
                     ]
                 )
                 if since != nil { scheduler.requestReconcile() }  // resync what a reconnect may have missed
-                failures = 0
                 for try await event in stream {
+                    failures = 0
                     since = Date(timeIntervalSince1970: Double(event.time))
                     logger.debug(
                         "engine event",
@@ -45,6 +45,10 @@ struct EngineEventsService: Service {
                     )
                     scheduler.requestReconcile()
                 }
+                // The stream ended without an error (the engine closed it): reconnect after a pause.
+                since = since ?? Date()
+                failures += 1
+                try? await Task.sleep(for: .seconds(min(failures, 10)))
             } catch {
                 if Task.isCancelled { return }
                 failures += 1

@@ -115,8 +115,12 @@ final class Scheduler: Service, Sendable {
             extender.cancel()
             readiness.reconciled()
             var lastReconcile = ContinuousClock.now
+            // Testing aid, inert unless set: freeze the loop after N seconds, as a hung loop would.
+            let freezeAt = ProcessInfo.processInfo.environment["COSMOS_TEST_FREEZE_SCHEDULER_AFTER"]
+                .flatMap(Double.init).map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
             await withGracefulShutdownHandler {
                 while !state.withLock({ $0.shuttingDown }) {
+                    if let freezeAt, ContinuousClock.now >= freezeAt { setBlockedForTesting(true) }
                     if state.withLock({ $0.blockedForTesting }) {
                         await wakeup.wait(timeout: .milliseconds(100))
                         continue

@@ -76,6 +76,14 @@ journal_tail() {
     in_c journalctl -u "$UNIT.service" --no-pager -o cat -n "${1:-3}" 2>/dev/null | tr '\n' '|' | cut -c1-400
 }
 
+# The daemon's own last warning or error in the journal (else its last line), on one line.
+daemon_last_error() {
+    local line
+    line=$(in_c journalctl -u "$UNIT.service" _COMM=cosmos-worker -p warning -n 1 -o cat --no-pager 2>/dev/null)
+    [[ -n $line ]] || line=$(in_c journalctl -u "$UNIT.service" _COMM=cosmos-worker -n 1 -o cat --no-pager 2>/dev/null)
+    echo "daemon said: ${line:-nothing}" | tr '\n' ' ' | cut -c1-400
+}
+
 # How the main process last ended, e.g. "main exited: code=killed status=1".
 main_exit() {
     echo "main exited: code=$(unit_prop ExecMainCode | sed 's/^1$/exited/; s/^2$/killed/; s/^3$/dumped/') status=$(unit_prop ExecMainStatus)"
@@ -106,8 +114,10 @@ print("" if value is None else value)' "$2"
 }
 
 # count_creates JOB_ID SINCE_EPOCH: containers the host's engine created for the job since then.
+# (Whole seconds: the window is widened by one second each side, and `--until` in the near future makes
+# docker events wait for it, so an event of the current second is not missed.)
 count_creates() {
-    docker events --since "$2" --until "$(date +%s)" --filter type=container --filter event=create \
+    docker events --since "$(($2 - 1))" --until "$(($(date +%s) + 1))" --filter type=container --filter event=create \
         --filter "label=cosmos.job=$1" --format '{{.Actor.ID}}' 2>/dev/null | wc -l
 }
 
