@@ -90,10 +90,11 @@ struct SystemdProtocolIntegrationTests {
         }
         defer { notify.stop() }
         try harness.start(environment: [
-            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "500000", "COSMOS_TEST_FREEZE_SCHEDULER_AFTER": "4",
+            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "500000", "COSMOS_TEST_FREEZE_SCHEDULER_AFTER": "6",
         ])
-        let started = ContinuousClock.now
         try waitUntil("READY=1 arrives", timeout: 30) { notify.all.contains { $0.text.contains("READY=1") } }
+        // The scheduler loop starts (and its freeze timer with it) as READY is sent.
+        let started = try #require(notify.all.first { $0.text.contains("READY=1") }).at
         try waitUntil("the ready check ran", timeout: 10) { socketAcceptedAtReady.withLock { $0 } != nil }
         #expect(socketAcceptedAtReady.withLock { $0 } == true)
         try waitUntil("a STATUS line", timeout: 10) {
@@ -101,15 +102,16 @@ struct SystemdProtocolIntegrationTests {
         }
 
         // While the loop turns: pings about every 250 ms (half of WATCHDOG_USEC).
+        try waitUntil("4 s after READY", timeout: 30) { ContinuousClock.now - started > .seconds(4) }
         let pingsWhileHealthy = notify.all.filter { $0.text == "WATCHDOG=1" && $0.at < started + .seconds(4) }
-        #expect(pingsWhileHealthy.count >= 8, "\(pingsWhileHealthy.count) pings in the first 4 s")
+        #expect(pingsWhileHealthy.count >= 8, "\(pingsWhileHealthy.count) pings in the 4 s after READY")
         let gaps = zip(pingsWhileHealthy, pingsWhileHealthy.dropFirst()).map { $1.at - $0.at }.sorted()
         let median = gaps.isEmpty ? Duration.zero : gaps[gaps.count / 2]
         #expect(median >= .milliseconds(150) && median <= .milliseconds(400), "median gap \(median), gaps \(gaps)")
 
-        // The loop freezes at 4 s; after the staleness bound the pings must stop.
-        try waitUntil("10 s have passed", timeout: 30) { ContinuousClock.now - started > .seconds(10) }
-        let late = notify.all.filter { $0.text == "WATCHDOG=1" && $0.at > started + .seconds(8) }
+        // The loop freezes at 6 s; after the 3 s staleness bound the pings must stop.
+        try waitUntil("12 s after READY", timeout: 40) { ContinuousClock.now - started > .seconds(12) }
+        let late = notify.all.filter { $0.text == "WATCHDOG=1" && $0.at > started + .seconds(10) }
         #expect(late.isEmpty, "pings kept coming while the scheduler loop was frozen: \(late.count)")
 
         try harness.stop()
