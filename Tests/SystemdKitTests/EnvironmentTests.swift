@@ -12,7 +12,7 @@ struct EnvironmentTests {
 
     @Test func readySendsReady() throws {
         let socket = try NotifySocket()
-        try withEnvironment(["NOTIFY_SOCKET": socket.path]) {
+        withEnvironment(["NOTIFY_SOCKET": socket.path]) {
             let notifier = SystemdNotifier()
             #expect(notifier.isEnabled)
             #expect(notifier.ready() == .sent)
@@ -26,7 +26,7 @@ struct EnvironmentTests {
 
     @Test func statusWatchdogStopping() throws {
         let socket = try NotifySocket()
-        try withEnvironment(["NOTIFY_SOCKET": socket.path]) {
+        withEnvironment(["NOTIFY_SOCKET": socket.path]) {
             let notifier = SystemdNotifier()
             #expect(notifier.status("3 running, 12 queued") == .sent)
             #expect(socket.receive() == "STATUS=3 running, 12 queued")
@@ -59,7 +59,7 @@ struct EnvironmentTests {
 
     @Test func extendTimeoutInMicroseconds() throws {
         let socket = try NotifySocket()
-        try withEnvironment(["NOTIFY_SOCKET": socket.path]) {
+        withEnvironment(["NOTIFY_SOCKET": socket.path]) {
             let notifier = SystemdNotifier()
             #expect(notifier.extendTimeout(.seconds(15)) == .sent)
             #expect(socket.receive() == "EXTEND_TIMEOUT_USEC=15000000")
@@ -127,7 +127,7 @@ struct EnvironmentTests {
 
     @Test func pidNotifySendsToo() throws {
         let socket = try NotifySocket()
-        try withEnvironment(["NOTIFY_SOCKET": socket.path]) {
+        withEnvironment(["NOTIFY_SOCKET": socket.path]) {
             let notifier = SystemdNotifier(processID: getpid())
             #expect(notifier.status("on behalf") == .sent)
             #expect(socket.receive() == "STATUS=on behalf")
