@@ -41,6 +41,11 @@ struct AttemptRunner: Sendable {
                 collectError = "collecting outputs failed: \(error)"
                 logger.warning("collecting outputs failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             }
+            // Only this runner removes the container: one that vanished was deleted behind the daemon's back
+            // (`docker rm -f` kills, so the wait saw 137), and the job did not really end.
+            if await containerVanished(containerID, client: client, killed: exit.code == 137 && !exit.oomKilled) {
+                throw AttemptError.containerLost(containerID)
+            }
             // Record first, then remove: a crash in between leaves an orphan to clean up, never a re-run.
             await record(
                 .exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError)
@@ -211,6 +216,23 @@ struct AttemptRunner: Sendable {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// Whether the container is gone; after a SIGKILL exit, looks for up to a second (a forced removal
+    /// kills first and removes a moment later).
+    private func containerVanished(_ containerID: String, client: DockerClient, killed: Bool) async -> Bool {
+        let deadline = ContinuousClock.now + (killed ? .seconds(1) : .zero)
+        repeat {
+            do {
+                _ = try await client.inspectContainer(id: containerID)
+            } catch let error as DockerError where error.isNotFound {
+                return true
+            } catch {
+                return false
+            }
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(100))
+        } while true
     }
 
     // MARK: Recording

@@ -56,4 +56,20 @@ struct RestartAdoptionIntegrationTests {
             #expect(job.reason == "container lost")
         }
     }
+
+    @Test("a container deleted behind the running daemon's back: the job is retried with reason container lost")
+    func containerDeletedWhileRunning() throws {
+        try withDaemon { daemon in
+            let id = try daemon.submit(["--image", "cosmos-test/busybox:latest", "--", "sh", "-c", "sleep 3; echo ok"])
+            try waitUntil("the job runs", timeout: 60) { try daemon.show(id).state == .running }
+            let container = try #require(try daemon.show(id).containerId)
+            #expect(DaemonHarness.docker(["rm", "-f", container]).status == 0)
+            try waitUntil("the job is retried", timeout: 60) { try daemon.show(id).attempts == 2 }
+            let job = try daemon.waitFinished([id], timeout: 90)[0]
+            #expect(job.state == .succeeded)
+            #expect(job.attempts == 2)
+            #expect(job.reason == "container lost")
+            #expect(job.containerId != container)
+        }
+    }
 }
