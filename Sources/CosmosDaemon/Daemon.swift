@@ -71,8 +71,13 @@ public func buildDaemon(
     reload.onReloading = { notifier.reloading() }
     reload.onReloaded = { notifier.ready() }
     let systemd = SystemdService(
-        notifier: notifier, watchdog: .fromEnvironment(), database: database, scheduler: scheduler, live: live,
-        logger: logger)
+        notifier: notifier,
+        watchdog: .fromEnvironment(),
+        database: database,
+        scheduler: scheduler,
+        live: live,
+        logger: logger
+    )
 
     let router = Router(context: ControlRequestContext.self)
     ControlAPI(database: database, scheduler: scheduler, live: live, instance: instance)
@@ -99,7 +104,8 @@ public func buildDaemon(
         )
     }
     var groupConfiguration = ServiceGroupConfiguration(
-        services: [.init(service: scheduler), .init(service: events), .init(service: reload),
+        services: [
+            .init(service: scheduler), .init(service: events), .init(service: reload),
             .init(service: server),
             // Last: on SIGTERM services stop in reverse order, so STOPPING=1 goes out first.
             .init(service: systemd),

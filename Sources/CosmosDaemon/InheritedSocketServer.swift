@@ -21,7 +21,9 @@ struct InheritedSocketServer: Service {
         let logger = self.logger
         let responder = self.responder
         let http = HTTP1Channel(responder: { request, responseWriter, channel in
-            let context = ControlRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+            let context = ControlRequestContext(
+                source: ApplicationRequestContextSource(channel: channel, logger: logger)
+            )
             let response: Response
             do {
                 response = try await responder.respond(to: request, context: context)

@@ -17,9 +17,6 @@ final class Readiness: Sendable {
     /// The control socket accepts connections.
     func socketBound() { update { $0.socketBound = true } }
 
-    /// Whether both conditions hold.
-    var isReady: Bool { state.withLock { $0.reconciled && $0.socketBound } }
-
     private func update(_ change: (inout (reconciled: Bool, socketBound: Bool, announced: Bool)) -> Void) {
         let announce = state.withLock { value -> Bool in
             change(&value)

@@ -18,7 +18,8 @@ struct ReloadService: Service {
             for await _ in signals.cancelOnGracefulShutdown() {
                 reload()
             }
-        } onGracefulShutdown: {}
+        } onGracefulShutdown: {
+        }
     }
 
     func reload() {
@@ -33,11 +34,13 @@ struct ReloadService: Service {
             if !result.needsRestart.isEmpty {
                 logger.warning(
                     "configuration reloaded, but some changes need a restart and were not applied",
-                    metadata: ["path": "\(path)", "keys": "\(result.needsRestart.joined(separator: ","))"])
+                    metadata: ["path": "\(path)", "keys": "\(result.needsRestart.joined(separator: ","))"]
+                )
             }
             logger.notice(
                 "configuration reloaded",
-                metadata: ["path": "\(path)", "applied": "\(result.applied.joined(separator: ","))"])
+                metadata: ["path": "\(path)", "applied": "\(result.applied.joined(separator: ","))"]
+            )
             scheduler.wake()
         } catch {
             logger.error("configuration reload refused; keeping the old configuration", metadata: ["error": "\(error)"])

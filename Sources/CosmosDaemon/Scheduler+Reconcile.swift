@@ -58,7 +58,8 @@ extension Scheduler {
     func removeOrphans(_ findings: [ContainerFinding], now: ContinuousClock.Instant = .now) async {
         var orphans: [ContainerFinding] = []
         for finding in findings {
-            let job = try? await finding.jobID.asyncFlatMap { try await database.job($0).job }
+            var job: JobRecord?
+            if let id = finding.jobID { job = try? await database.job(id).job }
             if Self.isOrphan(finding, job: job) { orphans.append(finding) }
         }
         let grace = Duration.seconds(configuration.orphanGraceSeconds)
@@ -85,13 +86,5 @@ extension Scheduler {
                 )
             }
         }
-    }
-}
-
-extension Optional {
-    /// `flatMap` with an async transform.
-    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -18,6 +18,11 @@ struct SystemdService: Service {
     let logger: Logger
 
     func run() async throws {
+        guard notifier.isEnabled else {
+            // Not started by systemd: nothing to tell, so no status queries either.
+            try? await gracefulShutdown()
+            return
+        }
         let interval = watchdog.pingInterval.map { min($0, .seconds(2)) } ?? .seconds(2)
         await withGracefulShutdownHandler {
             try? await cancelWhenGracefulShutdown {

@@ -42,9 +42,17 @@ extension AppDatabase {
             created.reserveCapacity(specs.count)
             for spec in specs {
                 let job = JobRecord(
-                    id: try Self.newJobID(db), name: spec.name, kind: spec.kind, priority: spec.priority,
-                    seq: try Self.allocateSeq(db), image: spec.image, spec: spec, gpus: spec.gpus,
-                    ownerUid: Int(ownerUID), createdAt: now, batchId: batchID
+                    id: try Self.newJobID(db),
+                    name: spec.name,
+                    kind: spec.kind,
+                    priority: spec.priority,
+                    seq: try Self.allocateSeq(db),
+                    image: spec.image,
+                    spec: spec,
+                    gpus: spec.gpus,
+                    ownerUid: Int(ownerUID),
+                    createdAt: now,
+                    batchId: batchID
                 )
                 try job.insert(db)
                 try Self.appendEvent(db, job: job.id, type: "submitted", message: "by uid \(ownerUID)", at: now)
@@ -279,7 +287,8 @@ extension AppDatabase {
         let read = try db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_seq'")
         let next = (try Int64.fetchOne(read) ?? 0) + QueueKey.gap
         try db.cachedStatement(
-            sql: "INSERT INTO meta(key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+            sql:
+                "INSERT INTO meta(key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
         ).execute(arguments: [String(next)])
         return next
     }

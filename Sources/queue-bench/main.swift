@@ -44,7 +44,10 @@ func time(_ body: () async throws -> Void) async rethrows -> Double {
 /// Fills the queue with `count` jobs in one SQL statement (setup, not measured), then moves the key
 /// counter past them, as `submit` would have left it.
 func fill(_ database: AppDatabase, count: Int) async throws {
-    let spec = String(decoding: try JSONEncoder().encode(JobSpec(image: "cosmos-test/fake-model:latest")), as: UTF8.self)
+    let spec = String(
+        decoding: try JSONEncoder().encode(JobSpec(image: "cosmos-test/fake-model:latest")),
+        as: UTF8.self
+    )
     try await database.writer.write { db in
         try db.execute(
             sql: """
@@ -54,10 +57,13 @@ func fill(_ database: AppDatabase, count: Int) async throws {
                        '2026-11-24 00:00:00.000'
                 FROM n
                 """,
-            arguments: [count, QueueKey.gap, spec])
+            arguments: [count, QueueKey.gap, spec]
+        )
         try db.execute(
-            sql: "INSERT INTO meta(key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [String(Int64(count + 1) * QueueKey.gap)])
+            sql:
+                "INSERT INTO meta(key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [String(Int64(count + 1) * QueueKey.gap)]
+        )
     }
 }
 

@@ -21,15 +21,11 @@ final class NotifySocket: @unchecked Sendable {
         self.onMessage = onMessage
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            let bytes = Array(path.utf8)
-            buffer.copyBytes(from: bytes)
-            buffer[bytes.count] = 0
-        }
+        var address = unixAddress(path)
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else { throw HarnessError.command("bind \(path)", errno, "bind failed") }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
@@ -57,11 +53,8 @@ final class NotifySocket: @unchecked Sendable {
     var all: [(at: ContinuousClock.Instant, text: String)] { messages.withLock { $0 } }
 }
 
-/// Whether something accepts connections on the Unix stream socket at `path`.
-func acceptsConnections(_ path: String) -> Bool {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
+/// A Unix socket address for `path` (shorter than 108 bytes).
+func unixAddress(_ path: String) -> sockaddr_un {
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     withUnsafeMutableBytes(of: &address.sun_path) { buffer in
@@ -69,8 +62,19 @@ func acceptsConnections(_ path: String) -> Bool {
         buffer.copyBytes(from: bytes)
         buffer[bytes.count] = 0
     }
+    return address
+}
+
+/// Whether something accepts connections on the Unix stream socket at `path`.
+func acceptsConnections(_ path: String) -> Bool {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = unixAddress(path)
     return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
     } == 0
 }
 
