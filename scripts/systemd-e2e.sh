@@ -2,7 +2,7 @@
 # scripts/systemd-e2e.sh — cosmos-worker under a real systemd, end to end.
 #
 # Boots Debian 12 with systemd as PID 1 in a container (the host's dockerd, no --privileged), installs the
-# release binaries with scripts/install.sh, and checks the units in systemd/ for real: Type=notify start and
+# binaries with scripts/install.sh, and checks the units in systemd/ for real: Type=notify start and
 # STATUS=, a job on the host's engine, journald fields, the watchdog with job adoption, reload (valid and
 # invalid), stop within TimeoutStopSec, socket activation, the maintenance unit, uninstall; and the unit's
 # `systemd-analyze security` score. Each check prints PASS or FAIL with what it observed; the last line is
@@ -11,8 +11,9 @@
 # on exit, whatever happens.
 #
 # Usage (root): bash scripts/systemd-e2e.sh [--bin-dir DIR] [--keep] [--skip-test-env]
-#   --bin-dir DIR     take cosmos-worker and cosmosctl from DIR (release, --static-swift-stdlib) instead of
-#                     building them (env COSMOS_E2E_BIN_DIR)
+#   --bin-dir DIR     take cosmos-worker and cosmosctl from DIR (built with --static-swift-stdlib, debug or
+#                     release) instead of building them (env COSMOS_E2E_BIN_DIR). scripts/test.sh passes
+#                     its debug build, relinked static; without the flag this script does the same.
 #   --keep            leave the container running for a look inside (docker exec -it NAME bash)
 #   --skip-test-env   do not run scripts/test-env.sh (engine and cosmos-test images must be there already)
 #
@@ -98,15 +99,24 @@ fi
 docker image inspect "$JOB_IMAGE" >/dev/null 2>&1 || die "image $JOB_IMAGE is missing (run scripts/test-env.sh)"
 
 if [[ -z $BIN_DIR ]]; then
-    step "release binaries (swift build -c release --static-swift-stdlib)"
+    # Debug, as the test suite builds it: a static-stdlib relink of that build takes seconds, a release build
+    # half an hour on two cores. scripts/install.sh builds release binaries the same way.
+    step "binaries (swift build --static-swift-stdlib)"
     t=$SECONDS
+    # A debug static link can name Foundation's archives in an order ld cannot resolve; one group fixes it.
+    group=(-Xlinker --start-group)
+    for lib in Foundation CoreFoundation FoundationInternationalization _FoundationICU FoundationEssentials \
+        _FoundationCollections _FoundationCShims; do
+        group+=(-Xlinker "-l$lib")
+    done
+    group+=(-Xlinker --end-group)
     for product in cosmos-worker cosmosctl; do
-        (cd "$REPO" && swift build -c release --static-swift-stdlib --product "$product") >"$WORK/build.log" 2>&1 || {
+        (cd "$REPO" && swift build --static-swift-stdlib "${group[@]}" --product "$product") >"$WORK/build.log" 2>&1 || {
             tail -n 40 "$WORK/build.log" >&2
             die "building $product failed"
         }
     done
-    BIN_DIR=$(cd "$REPO" && swift build -c release --static-swift-stdlib --show-bin-path)
+    BIN_DIR=$(cd "$REPO" && swift build --static-swift-stdlib --show-bin-path)
     note "built in $((SECONDS - t))s: $BIN_DIR"
 fi
 for product in cosmos-worker cosmosctl; do

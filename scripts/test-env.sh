@@ -4,6 +4,8 @@
 #   * installs the Debian packages the build and the tests need,
 #   * makes sure a Docker engine answers on /var/run/docker.sock (starts dockerd
 #     in the background if not; log: /var/log/cosmos-test-dockerd.log),
+#   * turns on live restore (`"live-restore": true` in /etc/docker/daemon.json, applied with SIGHUP) so
+#     containers keep running while dockerd restarts, as the engine-restart test needs,
 #   * builds the local test images with `docker import` (no registry needed):
 #       cosmos-test/busybox:latest     static busybox root fs, CMD /bin/sh
 #       cosmos-test/fake-model:latest  the same + /usr/local/bin/fake-model (CMD)
@@ -222,6 +224,61 @@ start_engine() {
   done
 }
 
+# Live restore keeps containers running while dockerd restarts; the engine-restart integration test needs
+# it. It is one of dockerd's reloadable options: set it in daemon.json and send SIGHUP.
+DAEMON_JSON=/etc/docker/daemon.json
+
+live_restore_on() { [[ $(docker_ info -f '{{.LiveRestoreEnabled}}' 2>/dev/null) == true ]]; }
+
+enable_live_restore() {
+  if live_restore_on; then
+    log "engine: live restore on"
+    return 0
+  fi
+  mkdir -p "$(dirname "$DAEMON_JSON")"
+  python3 - "$DAEMON_JSON" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+config = {}
+if os.path.exists(path) and os.path.getsize(path) > 0:
+    with open(path) as f:
+        config = json.load(f)
+config["live-restore"] = True
+with open(path + ".tmp", "w") as f:
+    json.dump(config, f, indent=2)
+    f.write("\n")
+os.replace(path + ".tmp", path)
+PY
+  local pid deadline=$((SECONDS + 30))
+  pid=$(dockerd_pid_running) || die "cannot find dockerd's pid to reload $DAEMON_JSON; restart dockerd by hand"
+  log "engine: turning on live restore ($DAEMON_JSON, SIGHUP to pid $pid)"
+  kill -HUP "$pid"
+  until live_restore_on; do
+    ((SECONDS < deadline)) || die "dockerd did not turn on live restore after SIGHUP; see $DOCKERD_LOG"
+    sleep 0.2
+  done
+}
+
+# Restarts the engine (SIGTERM, then the same start as above); with live restore, containers keep running.
+# Used by the engine-restart integration test: `bash scripts/test-env.sh restart-engine`.
+restart_engine() {
+  local pid deadline=$((SECONDS + 60))
+  live_restore_on || die "live restore is off: run scripts/test-env.sh first"
+  pid=$(dockerd_pid_running) || die "no dockerd pid in /var/run/docker.pid"
+  if [[ -d /run/systemd/system ]] && systemctl is-active --quiet docker.service; then
+    systemctl restart docker.service
+  else
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null; do
+      ((SECONDS < deadline)) || die "dockerd pid $pid did not stop within 60s"
+      sleep 0.1
+    done
+    start_engine
+  fi
+  wait_engine "" || die "dockerd did not answer after the restart"
+  log "engine: restarted (live restore kept the containers)"
+}
+
 # ------------------------------------------------------------------ images ---
 
 BUSYBOX_BIN=""
@@ -327,9 +384,15 @@ build_images() {
 
 # -------------------------------------------------------------------- main ---
 
+if [[ ${1:-} == restart-engine ]]; then
+  restart_engine
+  exit 0
+fi
+
 install_packages
 command -v docker >/dev/null || die "docker CLI not found (docker.io provides /usr/bin/docker)"
 start_engine
+enable_live_restore
 build_images
 
 server=$(docker_ version -f '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo '?')

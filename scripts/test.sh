@@ -3,7 +3,8 @@
 #
 # Installs what is missing (docker.io, libsystemd-dev, libsqlite3-dev, busybox-static), starts dockerd
 # if no engine answers, builds the local test images, builds everything, and runs every test:
-# unit tests and the integration tests against the real Docker engine.
+# unit tests and the integration tests against the real Docker engine, then the end-to-end test under a real
+# systemd (scripts/systemd-e2e.sh). Arguments are passed to `swift test` (a filter runs no end-to-end test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +21,12 @@ echo "== running tests"
 # Serially: the integration suites share one Docker engine and two cores; timing assertions (watchdog
 # cadence, stop bounds) stay meaningful when suites do not compete.
 swift test --skip-build --no-parallel "$@"
+
+if (($#)); then
+  echo "== skipping the systemd end-to-end test (swift test was filtered)"
+  exit 0
+fi
+# Last: the e2e's systemd container mounts the host's cgroup tree read-write while it runs.
+# It relinks this debug build with the Swift runtime inside (seconds), so it runs where no toolchain is.
+echo "== systemd end-to-end test"
+bash scripts/systemd-e2e.sh --skip-test-env

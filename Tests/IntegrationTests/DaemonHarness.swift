@@ -18,11 +18,13 @@ final class DaemonHarness: @unchecked Sendable {
     private(set) var process: Process?
     private(set) var instance: String?
 
+    /// The repository's root folder (for its scripts).
+    static let repoRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
     static let binDirectory: String = {
         if let dir = ProcessInfo.processInfo.environment["COSMOS_BIN_DIR"], !dir.isEmpty { return dir }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug").path
+        return repoRoot + "/.build/debug"
     }()
 
     /// Writes a configuration with `gpus` slots on the local engine (and `extra` TOML lines in `[daemon]`).

@@ -72,4 +72,37 @@ struct RestartAdoptionIntegrationTests {
             #expect(job.containerId != container)
         }
     }
+
+    @Test("dockerd restarts while 3 jobs run: none fails for the dropped connection; each runs once, logs whole")
+    func engineRestartWhileJobsRun() throws {
+        let live = DaemonHarness.docker(["info", "-f", "{{.LiveRestoreEnabled}}"]).stdout
+        try #require(
+            live.trimmingCharacters(in: .whitespacesAndNewlines) == "true",
+            "the engine needs live restore (scripts/test-env.sh turns it on)"
+        )
+        try withDaemon(gpus: 3) { daemon in
+            let script = "for i in 1 2 3 4 5 6 7 8; do echo line-$i; sleep 1; done"
+            let ids = try (0..<3).map { _ in
+                try daemon.submit(["--image", "cosmos-test/busybox:latest", "--", "sh", "-c", script])
+            }
+            try waitUntil("all three run and have logged", timeout: 60) {
+                try ids.allSatisfy { id in
+                    try daemon.show(id).state == .running && daemon.ctl(["logs", id]).stdout.contains("line-2")
+                }
+            }
+            let containers = try ids.map { try #require(try daemon.show($0).containerId) }
+            let restart = DaemonHarness.run("/bin/bash", [DaemonHarness.repoRoot + "/scripts/test-env.sh", "restart-engine"])
+            #expect(restart.status == 0, "restart-engine: \(restart.stderr)")
+            let jobs = try daemon.waitFinished(ids, timeout: 120)
+            for (job, container) in zip(jobs, containers) {
+                #expect(job.state == .succeeded, "\(job.id): \(job.reason ?? "") \(job.error ?? "")")
+                #expect(job.attempts == 1)
+                #expect(job.containerId == container)
+                let logs = daemon.ctl(["logs", job.id]).stdout
+                for line in 1...8 {
+                    #expect(logs.components(separatedBy: "line-\(line)\n").count == 2, "line-\(line) in \(logs)")
+                }
+            }
+        }
+    }
 }
