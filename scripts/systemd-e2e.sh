@@ -12,8 +12,8 @@
 #
 # Usage (root): bash scripts/systemd-e2e.sh [--bin-dir DIR] [--keep] [--skip-test-env]
 #   --bin-dir DIR     take cosmos-worker and cosmosctl from DIR (built with --static-swift-stdlib, debug or
-#                     release) instead of building them (env COSMOS_E2E_BIN_DIR). scripts/test.sh passes
-#                     its debug build, relinked static; without the flag this script does the same.
+#                     release) instead of building them (env COSMOS_E2E_BIN_DIR). without it the script
+#                     builds a debug static-stdlib pair in .build-static (minutes cold, seconds warm).
 #   --keep            leave the container running for a look inside (docker exec -it NAME bash)
 #   --skip-test-env   do not run scripts/test-env.sh (engine and cosmos-test images must be there already)
 #
@@ -99,9 +99,10 @@ fi
 docker image inspect "$JOB_IMAGE" >/dev/null 2>&1 || die "image $JOB_IMAGE is missing (run scripts/test-env.sh)"
 
 if [[ -z $BIN_DIR ]]; then
-    # Debug, as the test suite builds it: a static-stdlib relink of that build takes seconds, a release build
-    # half an hour on two cores. scripts/install.sh builds release binaries the same way.
-    step "binaries (swift build --static-swift-stdlib)"
+    # Debug with the Swift runtime linked in, in its own build folder: a static-stdlib build compiles some
+    # modules differently, and sharing .build would leave objects the dynamic test build cannot link.
+    # (A release build takes half an hour on two cores; scripts/install.sh makes that one.)
+    step "binaries (swift build --static-swift-stdlib --scratch-path .build-static)"
     t=$SECONDS
     # A debug static link can name Foundation's archives in an order ld cannot resolve; one group fixes it.
     group=(-Xlinker --start-group)
@@ -110,13 +111,14 @@ if [[ -z $BIN_DIR ]]; then
         group+=(-Xlinker "-l$lib")
     done
     group+=(-Xlinker --end-group)
+    build=(swift build --static-swift-stdlib --scratch-path "$REPO/.build-static" "${group[@]}")
     for product in cosmos-worker cosmosctl; do
-        (cd "$REPO" && swift build --static-swift-stdlib "${group[@]}" --product "$product") >"$WORK/build.log" 2>&1 || {
+        (cd "$REPO" && "${build[@]}" --product "$product") >"$WORK/build.log" 2>&1 || {
             tail -n 40 "$WORK/build.log" >&2
             die "building $product failed"
         }
     done
-    BIN_DIR=$(cd "$REPO" && swift build --static-swift-stdlib --show-bin-path)
+    BIN_DIR=$(cd "$REPO" && "${build[@]}" --show-bin-path)
     note "built in $((SECONDS - t))s: $BIN_DIR"
 fi
 for product in cosmos-worker cosmosctl; do

@@ -187,9 +187,16 @@ start_engine() {
     offset=$(stat -c %s "$DOCKERD_LOG")
     printf '==== %s test-env.sh: dockerd %s\n' "$(date -u +%FT%TZ)" "${flags[*]:-}" >>"$DOCKERD_LOG"
     log "engine: starting dockerd${flags:+ ${flags[*]}} (log: $DOCKERD_LOG)"
-    # setsid: own session, so the daemon outlives this script and its process group.
-    # 9>&-: the daemon must not inherit (and keep holding) our lock.
-    setsid dockerd "${flags[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
+    # setsid: own session, so the daemon outlives this script and its process group. It keeps no inherited
+    # descriptor beyond 0-2: not our lock (fd 9), and no pipe of a caller's (a test reading our output
+    # would never see its end).
+    (
+      for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+      done
+      exec setsid dockerd "${flags[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null
+    ) &
     pid=$!
     rc=0
     wait_engine "$pid" || rc=$?

@@ -27,6 +27,6 @@ if (($#)); then
   exit 0
 fi
 # Last: the e2e's systemd container mounts the host's cgroup tree read-write while it runs.
-# It relinks this debug build with the Swift runtime inside (seconds), so it runs where no toolchain is.
+# It builds the binaries with the Swift runtime inside (.build-static), so they run where no toolchain is.
 echo "== systemd end-to-end test"
 bash scripts/systemd-e2e.sh --skip-test-env

@@ -5,6 +5,10 @@ public enum APIPath {
     public static let jobs = "/v1/jobs"
     public static let pause = "/v1/pause"
     public static let resume = "/v1/resume"
+    public static let hosts = "/v1/hosts"
+
+    /// `/v1/hosts/{name}/{action}` for drain and resume.
+    public static func host(_ name: String, _ action: String) -> String { "/v1/hosts/\(name)/\(action)" }
 
     /// `/v1/jobs/{id}`.
     public static func job(_ id: String) -> String { "/v1/jobs/\(id)" }

@@ -41,6 +41,19 @@ enum Output {
         )
     }
 
+    /// The host table's columns.
+    static func printHosts(_ hosts: [HostView]) {
+        printTable(
+            header: ["NAME", "STATE", "GPUS", "RUNNING", "ENDPOINT", "NOTE"],
+            rows: hosts.map { host in
+                [
+                    host.name, host.state, "\(host.gpusUsed)/\(host.gpusTotal)", String(host.running), host.endpoint,
+                    host.lastError ?? "",
+                ]
+            }
+        )
+    }
+
     /// A job's details, one field per line.
     static func printJob(_ job: JobView) {
         let fields: [(String, String?)] = [

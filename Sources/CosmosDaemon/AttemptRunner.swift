@@ -75,7 +75,19 @@ struct AttemptRunner: Sendable {
     private func prepareContainer(client: DockerClient, adopting: Bool) async throws -> String? {
         var details: ContainerDetails?
         if adopting {
-            details = try? await client.inspectContainer(id: job.containerName)
+            do {
+                details = try await client.inspectContainer(id: job.containerName)
+            } catch let error as DockerError where error.isNotFound {
+                details = nil
+            } catch {
+                // The engine does not answer (its host may be down): keep looking until it does, or until
+                // the host-down grace period gives the attempt up.
+                logger.warning(
+                    "cannot reach the engine to adopt the job; waiting",
+                    metadata: metadata.merging(["error": "\(error)"]) { $1 }
+                )
+                return job.containerName
+            }
             if let details, !labelsMatch(details) {
                 throw ExecutorError.foreignContainer(name: job.containerName, labels: details.config.labels)
             }
@@ -112,7 +124,14 @@ struct AttemptRunner: Sendable {
             }
             return details.id
         }
-        try await executor.stage(job, containerID: details.id)
+        do {
+            try await executor.stage(job, containerID: details.id)
+        } catch let error as ExecutorError {
+            logger.warning("staging failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            try? await client.removeContainer(id: details.id, force: true)
+            await record(.infrastructureFailure(reason: Reason.staging("\(error)"), error: "\(error)"))
+            return nil
+        }
         guard try await database.job(job.id).job.state == .starting else {
             logger.info("job cancelled before its container started", metadata: metadata)
             try? await client.removeContainer(id: details.id, force: true)
@@ -179,7 +198,11 @@ struct AttemptRunner: Sendable {
             } catch {
                 if error is CancellationError || Task.isCancelled { throw error }
                 engineFailures += 1
-                guard engineFailures <= 120 else { throw error }
+                // The scheduler gives the attempt up when the host stays down; a superseded runner just ends.
+                guard await isCurrent() else {
+                    logger.notice("attempt superseded while its engine was unreachable", metadata: metadata)
+                    throw CancellationError()
+                }
                 logger.warning(
                     "lost the engine while following the container; looking again",
                     metadata: metadata.merging(["error": "\(error)", "tries": "\(engineFailures)"]) { $1 }
@@ -253,6 +276,12 @@ struct AttemptRunner: Sendable {
         } catch {
             logger.error("recording an attempt failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
+    }
+
+    /// Whether this runner's attempt is still the job's current one (unknown counts as current).
+    private func isCurrent() async -> Bool {
+        guard let current = try? await database.job(job.id).job else { return true }
+        return current.attempts == job.attempts && (current.state.isActive || current.state == .cancelled)
     }
 
     private func labelsMatch(_ details: ContainerDetails) -> Bool {

@@ -11,6 +11,7 @@ import NIOCore
 struct ControlAPI: Sendable {
     let database: AppDatabase
     let scheduler: Scheduler
+    let registry: HostRegistry
     let live: LiveConfiguration
     /// The configuration in force (a reload may replace it between two reads).
     var configuration: DaemonConfiguration { live.current }
@@ -38,6 +39,9 @@ struct ControlAPI: Sendable {
         }
         router.post("/v1/jobs/:id/move") { request, context in try await move(request, context: context) }
         router.post("/v1/jobs/:id/priority") { request, context in try await priority(request, context: context) }
+        router.get("/v1/hosts") { _, _ in try json(HostsResponse(hosts: try await hostViews())) }
+        router.post("/v1/hosts/:name/drain") { _, context in try await drain(true, context: context) }
+        router.post("/v1/hosts/:name/resume") { _, context in try await drain(false, context: context) }
     }
 
     // MARK: Handlers
@@ -50,7 +54,7 @@ struct ControlAPI: Sendable {
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             gpusTotal: configuration.hosts.reduce(0) { $0 + $1.devices.count },
             gpusUsed: active.reduce(0) { $0 + $1.devices.count },
-            hostsUp: configuration.hosts.count,
+            hostsUp: configuration.hosts.filter { registry.health(of: $0.name).status == .up }.count,
             hostsTotal: configuration.hosts.count,
             instance: instance,
             version: CosmosWorkerVersion.current,
@@ -82,8 +86,9 @@ struct ControlAPI: Sendable {
         for (index, item) in items.enumerated() {
             let prefix = items.count == 1 ? "" : "jobs[\(index)]"
             do {
-                let spec = try JobSpec.parse(item)
+                var spec = try JobSpec.parse(item)
                 try validateAgainstConfiguration(spec)
+                spec.inputs = try InputPolicy(settings: configuration.inputs).check(spec.inputs, caller: caller.identity)
                 specs.append(spec)
             } catch let error as SpecError {
                 throw prefix.isEmpty ? error : error.nested(under: prefix)
@@ -97,7 +102,8 @@ struct ControlAPI: Sendable {
             )
         }
         scheduler.wake()
-        return try json(JobsResponse(jobs: jobs.map { $0.view() }), status: .created)
+        let reasons = try await pendingReasons()
+        return try json(JobsResponse(jobs: jobs.map { $0.view(pendingReason: reasons($0)) }), status: .created)
     }
 
     /// Refusals that depend on the daemon's configuration rather than on the spec alone.
@@ -113,9 +119,6 @@ struct ControlAPI: Sendable {
         let largest = configuration.hosts.map(\.devices.count).max() ?? 0
         guard spec.gpus <= largest else {
             throw SpecError(field: "gpus", reason: "asks for \(spec.gpus) GPUs but the largest host has \(largest)")
-        }
-        if !spec.inputs.isEmpty {
-            throw SpecError(field: "inputs", reason: "input staging is not enabled on this daemon yet")
         }
     }
 
@@ -135,16 +138,14 @@ struct ControlAPI: Sendable {
             }
             limit = value
         }
-        let reasons = scheduler.pendingReasons
-        let jobs = try await database.list(state: state, limit: limit).map {
-            $0.view(pendingReason: reasons[$0.job.id])
-        }
+        let reasons = try await pendingReasons()
+        let jobs = try await database.list(state: state, limit: limit).map { $0.view(pendingReason: reasons($0)) }
         return try json(JobsResponse(jobs: jobs))
     }
 
     func show(_ context: ControlRequestContext) async throws -> Response {
         let ranked = try await database.job(try jobID(context))
-        return try json(ranked.view(pendingReason: scheduler.pendingReasons[ranked.job.id]))
+        return try json(ranked.view(pendingReason: try await pendingReasons()(ranked)))
     }
 
     func cancel(_ context: ControlRequestContext) async throws -> Response {
@@ -219,7 +220,74 @@ struct ControlAPI: Sendable {
 
     func respond(job: RankedJob, wake: Bool = false) async throws -> Response {
         if wake { scheduler.wake() }
-        return try json(job.view(pendingReason: scheduler.pendingReasons[job.job.id]))
+        return try json(job.view(pendingReason: try await pendingReasons()(job)))
+    }
+
+    /// Why a queued or held job waits: held, the paused queue, a retry's backoff, or the scheduler's word.
+    func pendingReasons(now: Date = Date()) async throws -> @Sendable (RankedJob) -> String? {
+        let paused = try await database.isPaused()
+        let reasons = scheduler.pendingReasons
+        return { ranked in
+            let job = ranked.job
+            switch job.state {
+            case .held:
+                return "held"
+            case .queued:
+                if paused { return "queue paused" }
+                if let notBefore = job.notBefore, notBefore > now {
+                    return "retrying after \(job.reason ?? "a failure"), not before \(Timestamp.format(notBefore))"
+                }
+                if let reason = reasons[job.id] { return reason }
+                return ranked.position.map { "waiting its turn (position \($0))" } ?? "waiting for the scheduler"
+            default:
+                return nil
+            }
+        }
+    }
+
+    // MARK: Hosts
+
+    /// Every configured host with its state, GPUs and running jobs.
+    func hostViews() async throws -> [HostView] {
+        let active = try await database.activeJobs()
+        return configuration.hosts.map { host in
+            let jobs = active.filter { $0.host == host.name }
+            let health = registry.health(of: host.name)
+            let draining = registry.isDraining(host.name)
+            return HostView(
+                name: host.name,
+                state: HostDisplayState(status: health.status, draining: draining, running: jobs.count).rawValue,
+                gpusTotal: host.devices.count,
+                gpusUsed: jobs.reduce(0) { $0 + $1.devices.count },
+                running: jobs.count,
+                endpoint: host.docker,
+                draining: draining,
+                labels: host.labels,
+                gpuMemoryGib: host.gpuMemoryGiB,
+                lastError: health.lastError
+            )
+        }
+    }
+
+    /// `hosts drain NAME` / `hosts resume NAME`: stored first, so a drain outlives a restart.
+    func drain(_ draining: Bool, context: ControlRequestContext) async throws -> Response {
+        let caller = try await context.peerCredentials()
+        let name = context.parameters.get("name") ?? ""
+        guard configuration.hosts.contains(where: { $0.name == name }) else {
+            let known = configuration.hosts.map(\.name).joined(separator: ", ")
+            throw APIError(.notFound, "host_not_found", "host \"\(name)\" is not configured (hosts: \(known))")
+        }
+        try await database.setDraining(name, draining, byUID: caller.uid)
+        registry.setDraining(name, draining)
+        context.logger.notice(
+            draining ? "host drained: no new jobs go there" : "host resumed: it takes work again",
+            metadata: ["HOST": "\(name)", "CALLER_UID": "\(caller.uid)"]
+        )
+        scheduler.wake()
+        guard let view = try await hostViews().first(where: { $0.name == name }) else {
+            throw APIError(.notFound, "host_not_found", "host \"\(name)\" is not configured")
+        }
+        return try json(view)
     }
 
     func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {

@@ -40,4 +40,7 @@ struct PeerCredentials: Sendable, Equatable {
     var pid: Int32
     var uid: UInt32
     var gid: UInt32
+
+    /// The caller's uid and groups, for checks such as "may this caller read that input".
+    var identity: CallerIdentity { .peer(uid: uid, gid: gid, pid: pid) }
 }

@@ -52,6 +52,7 @@ public func buildDaemon(
         logger.warning("no [images] section: every image is allowed; set [images] allow = [...] to restrict them")
     }
     let executor = try DockerExecutor(configuration: configuration, instance: instance, logger: logger)
+    let registry = HostRegistry(hosts: configuration.hosts.map(\.name), drained: try await database.drainedHosts())
     let notifier = SystemdNotifier()
     let readyLogger = logger
     let readiness = Readiness {
@@ -61,12 +62,14 @@ public func buildDaemon(
     let scheduler = Scheduler(
         database: database,
         executor: executor,
+        registry: registry,
         live: live,
         readiness: readiness,
         logger: logger,
         onLongReconcile: { notifier.extendTimeout(.seconds(15)) }
     )
     let events = EngineEventsService(executor: executor, scheduler: scheduler, logger: logger)
+    let monitor = HostMonitor(executor: executor, registry: registry, scheduler: scheduler, live: live, logger: logger)
     var reload = ReloadService(live: live, scheduler: scheduler, logger: logger)
     reload.onReloading = { notifier.reloading() }
     reload.onReloaded = { notifier.ready() }
@@ -75,12 +78,13 @@ public func buildDaemon(
         watchdog: .fromEnvironment(),
         database: database,
         scheduler: scheduler,
+        registry: registry,
         live: live,
         logger: logger
     )
 
     let router = Router(context: ControlRequestContext.self)
-    ControlAPI(database: database, scheduler: scheduler, live: live, instance: instance)
+    ControlAPI(database: database, scheduler: scheduler, registry: registry, live: live, instance: instance)
         .register(on: router)
     let socketPath = configuration.socketPath
     let serverLogger = logger
@@ -105,7 +109,7 @@ public func buildDaemon(
     }
     var groupConfiguration = ServiceGroupConfiguration(
         services: [
-            .init(service: scheduler), .init(service: events), .init(service: reload),
+            .init(service: scheduler), .init(service: events), .init(service: monitor), .init(service: reload),
             .init(service: server),
             // Last: on SIGTERM services stop in reverse order, so STOPPING=1 goes out first.
             .init(service: systemd),

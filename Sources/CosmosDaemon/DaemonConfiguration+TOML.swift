@@ -1,4 +1,5 @@
 import CosmosDomain
+import DockerEngine
 import Foundation
 import TOMLKit
 
@@ -25,7 +26,7 @@ extension DaemonConfiguration {
             throw ConfigurationError(key: "", reason: "not valid TOML: \(error.description) at \(error.source.begin)")
         }
         var config = embeddedDefault(environment: environment)
-        try checkKeys(root, allowed: ["daemon", "images", "hosts"], prefix: "")
+        try checkKeys(root, allowed: ["daemon", "images", "hosts", "inputs"], prefix: "")
 
         if let daemon = try table(root, "daemon", prefix: "") {
             try checkKeys(
@@ -33,7 +34,8 @@ extension DaemonConfiguration {
                 allowed: [
                     "socket", "state_dir", "policy", "stop_timeout_seconds", "max_attempts", "durable_commits",
                     "log_level", "on_stop", "shutdown_timeout_seconds", "reconcile_interval_seconds",
-                    "orphan_grace_seconds",
+                    "orphan_grace_seconds", "probe_interval_seconds", "down_after_failures",
+                    "host_down_grace_seconds",
                 ],
                 prefix: "daemon."
             )
@@ -77,6 +79,15 @@ extension DaemonConfiguration {
             if let seconds = try integer(daemon, "orphan_grace_seconds", prefix: "daemon.", range: 0...86400) {
                 config.orphanGraceSeconds = seconds
             }
+            if let seconds = try integer(daemon, "probe_interval_seconds", prefix: "daemon.", range: 1...3600) {
+                config.health.probeIntervalSeconds = seconds
+            }
+            if let failures = try integer(daemon, "down_after_failures", prefix: "daemon.", range: 1...100) {
+                config.health.downAfterFailures = failures
+            }
+            if let seconds = try integer(daemon, "host_down_grace_seconds", prefix: "daemon.", range: 0...86400) {
+                config.health.downGraceSeconds = seconds
+            }
             if let level = try string(daemon, "log_level", prefix: "daemon.") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
                 guard levels.contains(level) else {
@@ -107,6 +118,24 @@ extension DaemonConfiguration {
             config.images = ImageAllowlist(patterns: patterns)
         }
 
+        if let inputs = try table(root, "inputs", prefix: "") {
+            try checkKeys(inputs, allowed: ["allow_roots", "max_size_gib"], prefix: "inputs.")
+            if let roots = inputs["allow_roots"] {
+                guard let array = roots.array else {
+                    throw ConfigurationError(key: "inputs.allow_roots", reason: "must be an array of absolute paths")
+                }
+                config.inputs.allowRoots = try array.enumerated().map { index, item in
+                    guard let path = item.string, path.hasPrefix("/") else {
+                        throw ConfigurationError(key: "inputs.allow_roots[\(index)]", reason: "must be an absolute path")
+                    }
+                    return path
+                }
+            }
+            if let size = try number(inputs, "max_size_gib", prefix: "inputs.", range: 0.001...100_000) {
+                config.inputs.maxBytes = Int64(size * Double(1 << 30))
+            }
+        }
+
         if let hosts = root["hosts"] {
             guard let array = hosts.array else {
                 throw ConfigurationError(key: "hosts", reason: "must be an array of tables ([[hosts]])")
@@ -130,7 +159,14 @@ extension DaemonConfiguration {
     }
 
     static func parseHost(_ table: TOMLTable, prefix: String) throws -> HostConfiguration {
-        try checkKeys(table, allowed: ["name", "docker", "gpus", "gpu_mode", "network"], prefix: prefix)
+        try checkKeys(
+            table,
+            allowed: [
+                "name", "docker", "tls_ca", "tls_cert", "tls_key", "gpus", "gpu_memory_gib", "labels", "gpu_mode",
+                "network", "mounts",
+            ],
+            prefix: prefix
+        )
         guard let name = try string(table, "name", prefix: prefix), !name.isEmpty else {
             throw ConfigurationError(key: prefix + "name", reason: "missing: every host needs a name")
         }
@@ -138,7 +174,8 @@ extension DaemonConfiguration {
             throw ConfigurationError(key: prefix + "name", reason: "use letters, digits, '-', '_' and '.'")
         }
         let docker = try string(table, "docker", prefix: prefix) ?? "unix:///var/run/docker.sock"
-        try validateEndpoint(docker, key: prefix + "docker")
+        let tls = try parseTLS(table, prefix: prefix)
+        try validateEndpoint(docker, tls: tls, key: prefix + "docker")
         var devices = ["0"]
         if let gpus = table["gpus"] {
             if let count = gpus.int {
@@ -176,22 +213,99 @@ extension DaemonConfiguration {
                 reason: "must name a network, such as \"none\" or \"bridge\""
             )
         }
-        return HostConfiguration(name: name, docker: docker, devices: devices, gpuMode: mode, network: network)
+        var labels: [String: String] = [:]
+        if let labelTable = try self.table(table, "labels", prefix: prefix) {
+            for key in labelTable.keys.sorted() {
+                guard let value = labelTable[key]?.string else {
+                    throw ConfigurationError(key: prefix + "labels." + key, reason: "must be a string")
+                }
+                labels[key] = value
+            }
+        }
+        return HostConfiguration(
+            name: name,
+            docker: docker,
+            devices: devices,
+            gpuMode: mode,
+            network: network,
+            tls: tls,
+            gpuMemoryGiB: try number(table, "gpu_memory_gib", prefix: prefix, range: 0.001...100_000),
+            labels: labels,
+            mounts: try parseMounts(table, prefix: prefix)
+        )
     }
 
-    /// Accepts `unix:///absolute/path` and `tcp://host:port`.
-    static func validateEndpoint(_ text: String, key: String) throws {
-        if text.hasPrefix("unix://") {
-            guard text.dropFirst("unix://".count).hasPrefix("/") else {
+    /// `tls_ca`, `tls_cert` and `tls_key`: all three or none, each a readable file.
+    static func parseTLS(_ table: TOMLTable, prefix: String) throws -> DockerTLS? {
+        let keys = ["tls_ca", "tls_cert", "tls_key"]
+        var paths: [String: String] = [:]
+        for key in keys {
+            guard let path = try string(table, key, prefix: prefix) else { continue }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(key: prefix + key, reason: "cannot read \(path)")
+            }
+            paths[key] = path
+        }
+        if paths.isEmpty { return nil }
+        if let missing = keys.first(where: { paths[$0] == nil }) {
+            throw ConfigurationError(
+                key: prefix + missing,
+                reason: "missing: TLS client authentication needs tls_ca, tls_cert and tls_key"
+            )
+        }
+        return DockerTLS(caCertificatePath: paths["tls_ca"], certificatePath: paths["tls_cert"], keyPath: paths["tls_key"])
+    }
+
+    /// `mounts = [{source, target, read_only}]`: absolute paths, read-only unless the operator says otherwise.
+    static func parseMounts(_ table: TOMLTable, prefix: String) throws -> [HostMount] {
+        guard let value = table["mounts"] else { return [] }
+        guard let array = value.array else {
+            throw ConfigurationError(key: prefix + "mounts", reason: "must be an array of {source, target, read_only}")
+        }
+        var mounts: [HostMount] = []
+        for (index, item) in array.enumerated() {
+            let key = prefix + "mounts[\(index)]."
+            guard let mount = item.table else {
+                throw ConfigurationError(key: prefix + "mounts[\(index)]", reason: "must be a table")
+            }
+            try checkKeys(mount, allowed: ["source", "target", "read_only"], prefix: key)
+            guard let source = try string(mount, "source", prefix: key), source.hasPrefix("/") else {
+                throw ConfigurationError(key: key + "source", reason: "must be an absolute path on the host")
+            }
+            guard let target = try string(mount, "target", prefix: key), target.hasPrefix("/"), target != "/" else {
+                throw ConfigurationError(key: key + "target", reason: "must be an absolute path in the container")
+            }
+            guard target != "/cosmos", !target.hasPrefix("/cosmos/") else {
+                throw ConfigurationError(key: key + "target", reason: "/cosmos belongs to the job's files")
+            }
+            mounts.append(
+                HostMount(source: source, target: target, readOnly: try bool(mount, "read_only", prefix: key) ?? true)
+            )
+        }
+        return mounts
+    }
+
+    /// Accepts `unix:///absolute/path`, `tcp://host:port` with TLS, and plain `tcp://` to a loopback address.
+    static func validateEndpoint(_ text: String, tls: DockerTLS?, key: String) throws {
+        let endpoint: DockerEndpoint
+        do {
+            endpoint = try DockerEndpoint(parsing: text)
+        } catch {
+            throw ConfigurationError(key: key, reason: "\(error)")
+        }
+        switch endpoint {
+        case .unix:
+            guard tls == nil else {
+                throw ConfigurationError(key: key, reason: "tls_* keys apply to tcp:// engines, not unix sockets")
+            }
+        case .tcp:
+            guard tls != nil || endpoint.isLoopback else {
                 throw ConfigurationError(
                     key: key,
-                    reason: "a unix endpoint needs an absolute path: unix:///var/run/docker.sock"
+                    reason: "plain tcp:// is only allowed to a loopback address; for \(text) set tls_ca, tls_cert "
+                        + "and tls_key (anyone who reaches an engine's port is root on that host)"
                 )
             }
-        } else if text.hasPrefix("tcp://") {
-            throw ConfigurationError(key: key, reason: "tcp:// engines are not supported yet; use a unix:// socket")
-        } else {
-            throw ConfigurationError(key: key, reason: "must start with unix:// (got \"\(text)\")")
         }
     }
 
@@ -222,6 +336,17 @@ extension DaemonConfiguration {
         guard let value = table[key] else { return nil }
         guard let result = value.bool else {
             throw ConfigurationError(key: prefix + key, reason: "must be true or false")
+        }
+        return result
+    }
+
+    static func number(_ table: TOMLTable, _ key: String, prefix: String, range: ClosedRange<Double>) throws -> Double? {
+        guard let value = table[key] else { return nil }
+        guard let result = value.double ?? value.int.map(Double.init), range.contains(result) else {
+            throw ConfigurationError(
+                key: prefix + key,
+                reason: "must be a number in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         return result
     }

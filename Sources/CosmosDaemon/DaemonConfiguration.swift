@@ -1,4 +1,5 @@
 import CosmosDomain
+import DockerEngine
 import Foundation
 
 /// Everything the daemon is configured with; built from a TOML file or the embedded default.
@@ -29,6 +30,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var reconcileIntervalSeconds: Int = 60
     /// How long a container of this instance with no current job may live before it is removed.
     public var orphanGraceSeconds: Int = 60
+    /// How each host is probed, and when it counts as down.
+    public var health = HostHealthSettings()
+    /// Which input files jobs may stage, and how large they may be.
+    public var inputs = InputSettings()
 
     /// What a graceful stop does with running containers.
     public enum OnStop: String, Sendable, Equatable, CaseIterable {
@@ -88,6 +93,44 @@ public struct DaemonConfiguration: Sendable, Equatable {
     }
 }
 
+/// How hosts are probed and when a host counts as down (`[daemon]` keys).
+public struct HostHealthSettings: Sendable, Equatable {
+    /// Seconds between two `/_ping` probes of a host (`probe_interval_seconds`).
+    public var probeIntervalSeconds: Int = 5
+    /// Failed probes in a row after which a host is `down` (`down_after_failures`).
+    public var downAfterFailures: Int = 3
+    /// Seconds a host stays down before its running jobs go back to the queue (`host_down_grace_seconds`).
+    public var downGraceSeconds: Int = 60
+
+    public init() {}
+}
+
+/// Which files on the daemon's machine jobs may name as `inputs` (`[inputs]`).
+public struct InputSettings: Sendable, Equatable {
+    /// Inputs must lie under one of these folders once links are resolved (`allow_roots`); none: no inputs.
+    public var allowRoots: [String] = []
+    /// The largest input file accepted (`max_size_gib`, default 10 GiB).
+    public var maxBytes: Int64 = 10 << 30
+
+    public init(allowRoots: [String] = [], maxBytes: Int64 = 10 << 30) {
+        self.allowRoots = allowRoots
+        self.maxBytes = maxBytes
+    }
+}
+
+/// An operator's bind mount into every container of a host, such as a model checkpoint folder.
+public struct HostMount: Sendable, Equatable {
+    public var source: String
+    public var target: String
+    public var readOnly: Bool
+
+    public init(source: String, target: String, readOnly: Bool = true) {
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
+    }
+}
+
 /// One Docker engine and its GPUs.
 public struct HostConfiguration: Sendable, Equatable {
     /// How containers are given their GPUs.
@@ -108,13 +151,35 @@ public struct HostConfiguration: Sendable, Equatable {
     public var gpuMode: GPUMode
     /// The containers' network mode; `none` unless the operator says otherwise.
     public var network: String
+    /// Client certificate, key and CA for a `tcp://` engine; nil for a Unix socket or a loopback TCP engine.
+    public var tls: DockerTLS?
+    /// Memory of each GPU, for jobs that ask for `min_gpu_memory_gib`.
+    public var gpuMemoryGiB: Double?
+    /// Labels that jobs' `selector` matches, such as `gpu = "a100"`.
+    public var labels: [String: String]
+    /// The operator's bind mounts into every container of this host.
+    public var mounts: [HostMount]
 
-    public init(name: String, docker: String, devices: [String], gpuMode: GPUMode = .auto, network: String = "none") {
+    public init(
+        name: String,
+        docker: String,
+        devices: [String],
+        gpuMode: GPUMode = .auto,
+        network: String = "none",
+        tls: DockerTLS? = nil,
+        gpuMemoryGiB: Double? = nil,
+        labels: [String: String] = [:],
+        mounts: [HostMount] = []
+    ) {
         self.name = name
         self.docker = docker
         self.devices = devices
         self.gpuMode = gpuMode
         self.network = network
+        self.tls = tls
+        self.gpuMemoryGiB = gpuMemoryGiB
+        self.labels = labels
+        self.mounts = mounts
     }
 }
 

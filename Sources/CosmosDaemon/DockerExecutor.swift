@@ -15,6 +15,8 @@ final class DockerExecutor: Sendable {
     let clients: [String: DockerClient]
     let instance: String
     let outputsDirectory: String
+    /// Which inputs may be staged (checked again, for the job's owner, when staging).
+    let inputs: InputSettings
     let logger: Logger
     /// GPU modes resolved from `auto` by asking each engine for its runtimes.
     private let resolvedModes = Mutex<[String: HostConfiguration.GPUMode]>([:])
@@ -25,12 +27,13 @@ final class DockerExecutor: Sendable {
             let endpoint = try DockerEndpoint(parsing: host.docker)
             var clientLogger = logger
             clientLogger[metadataKey: "HOST"] = "\(host.name)"
-            clients[host.name] = try DockerClient(endpoint: endpoint, logger: clientLogger)
+            clients[host.name] = try DockerClient(endpoint: endpoint, tls: host.tls, logger: clientLogger)
         }
         self.clients = clients
         self.hosts = Dictionary(uniqueKeysWithValues: configuration.hosts.map { ($0.name, $0) })
         self.instance = instance
         self.outputsDirectory = configuration.outputsDirectory
+        self.inputs = configuration.inputs
         self.logger = logger
     }
 
@@ -78,6 +81,9 @@ final class DockerExecutor: Sendable {
         hostConfig.securityOpt = ["no-new-privileges"]
         hostConfig.pidsLimit = 4096
         hostConfig.autoRemove = false
+        if !host.mounts.isEmpty {
+            hostConfig.mounts = host.mounts.map { .bind(source: $0.source, target: $0.target, readOnly: $0.readOnly) }
+        }
         if mode == .nvidia, !job.devices.isEmpty {
             hostConfig.deviceRequests = [DeviceRequest.gpus(deviceIDs: job.devices)]
         }
@@ -118,7 +124,7 @@ final class DockerExecutor: Sendable {
             "prompt": job.spec.prompt.map(JSONValue.string) ?? .null,
             "controls": .object(job.spec.controls.mapValues(JSONValue.number)),
             "params": .object(job.spec.params),
-            "inputs": .array(job.spec.inputs.map { .string("/cosmos/in/" + ($0 as NSString).lastPathComponent) }),
+            "inputs": .array(job.spec.inputs.map { .string("/cosmos/in/" + JobSpec.inputFileName($0)) }),
         ]
         if let command = job.spec.command { spec["command"] = .array(command.map(JSONValue.string)) }
         let document: JSONValue = .object([
@@ -129,18 +135,6 @@ final class DockerExecutor: Sendable {
             "spec": .object(spec),
         ])
         return Array((document.jsonString() + "\n").utf8)
-    }
-
-    /// Uploads `/cosmos/job.json` and an empty `/cosmos/out/` (the archive API needs existing parents,
-    /// so the archive is put at `/` with the `cosmos/` entries inside).
-    func stage(_ job: JobRecord, containerID: String) async throws {
-        let archive = TarWriter.archive([
-            .directory(path: "cosmos", mode: 0o755),
-            .directory(path: "cosmos/out", mode: 0o777),
-            .directory(path: "cosmos/in", mode: 0o755),
-            .file(path: "cosmos/job.json", contents: Self.jobDocument(for: job), mode: 0o644),
-        ])
-        try await client(for: job.host).putArchive(id: containerID, path: "/", body: .bytes(archive))
     }
 
     /// Copies `/cosmos/out/` back into `<outputs>/<job id>/`, refusing unsafe entries; returns the files.
@@ -166,6 +160,7 @@ final class DockerExecutor: Sendable {
 enum ExecutorError: Error, CustomStringConvertible {
     case unknownHost(String)
     case foreignContainer(name: String, labels: [String: String])
+    case inputRefused(String)
 
     var description: String {
         switch self {
@@ -173,6 +168,8 @@ enum ExecutorError: Error, CustomStringConvertible {
             "host \(host) is not in the configuration"
         case .foreignContainer(let name, let labels):
             "a container named \(name) exists with other labels (\(labels)); remove it by hand"
+        case .inputRefused(let reason):
+            "input refused: \(reason)"
         }
     }
 }

@@ -4,7 +4,7 @@ import CosmosStore
 
 extension RankedJob {
     /// The job as the API shows it.
-    func view(pendingReason: String? = nil) -> JobView {
+    func view(pendingReason: String?) -> JobView {
         JobView(
             id: job.id,
             name: job.name,
@@ -22,7 +22,7 @@ extension RankedJob {
             attempts: job.attempts,
             error: job.error,
             reason: job.reason,
-            pendingReason: pendingReason ?? defaultPendingReason,
+            pendingReason: pendingReason,
             ownerUid: job.ownerUid,
             createdAt: Timestamp.format(job.createdAt),
             startedAt: Timestamp.format(job.startedAt),
@@ -34,14 +34,5 @@ extension RankedJob {
             prompt: job.spec.prompt,
             controls: job.spec.controls
         )
-    }
-
-    /// The reason a queued job waits when the scheduler has not said more.
-    private var defaultPendingReason: String? {
-        switch job.state {
-        case .held: "held"
-        case .queued: "waiting for the scheduler"
-        default: nil
-        }
     }
 }

@@ -24,6 +24,12 @@ extension Scheduler {
         return !(job.state.isActive && job.attempts == attempt && job.host == finding.host)
     }
 
+    /// Whether the container belongs to an attempt older than its job's current one (pure; unit-tested).
+    static func isSuperseded(_ finding: ContainerFinding, job: JobRecord?) -> Bool {
+        guard let job, let attempt = finding.attempt else { return false }
+        return attempt < job.attempts
+    }
+
     /// Lists this instance's containers on every reachable host; unreachable hosts are skipped.
     func findContainers() async -> [ContainerFinding] {
         var findings: [ContainerFinding] = []
@@ -57,13 +63,18 @@ extension Scheduler {
     /// Containers of other instances are never listed, so never touched.
     func removeOrphans(_ findings: [ContainerFinding], now: ContinuousClock.Instant = .now) async {
         var orphans: [ContainerFinding] = []
+        var superseded: Set<String> = []
         for finding in findings {
             var job: JobRecord?
             if let id = finding.jobID { job = try? await database.job(id).job }
             if Self.isOrphan(finding, job: job) { orphans.append(finding) }
+            if Self.isSuperseded(finding, job: job) { superseded.insert(finding.containerID) }
         }
+        // Unknown containers get the grace period; a superseded attempt (its job was retried, say after its
+        // host was down) goes at once, its outputs discarded.
         let grace = Duration.seconds(configuration.orphanGraceSeconds)
-        let due = noteOrphans(orphans.map(\.containerID), now: now).filter { now - $0.value >= grace }.map(\.key)
+        let due = noteOrphans(orphans.map(\.containerID), now: now)
+            .filter { now - $0.value >= grace || superseded.contains($0.key) }.map(\.key)
         for orphan in orphans where due.contains(orphan.containerID) {
             guard let client = try? executor.client(for: orphan.host) else { continue }
             _ = try? await client.stopContainer(id: orphan.containerID, timeout: configuration.stopTimeoutSeconds)

@@ -12,6 +12,8 @@ import Synchronization
 final class Scheduler: Service, Sendable {
     let database: AppDatabase
     let executor: DockerExecutor
+    /// Host health and drains.
+    let registry: HostRegistry
     let live: LiveConfiguration
     /// The configuration in force (a reload may replace it between two reads).
     var configuration: DaemonConfiguration { live.current }
@@ -24,7 +26,8 @@ final class Scheduler: Service, Sendable {
 
     private struct State {
         var pendingReasons: [String: String] = [:]
-        /// Job ids whose attempt a runner task is following.
+        /// The (job id, attempt) pairs a runner task is following; a runner stuck on an unreachable host
+        /// never blocks the job's next attempt.
         var running: Set<String> = []
         var shuttingDown = false
         /// When each orphan container was first seen (removed after the grace period).
@@ -48,6 +51,7 @@ final class Scheduler: Service, Sendable {
     init(
         database: AppDatabase,
         executor: DockerExecutor,
+        registry: HostRegistry,
         live: LiveConfiguration,
         readiness: Readiness,
         logger: Logger,
@@ -56,6 +60,7 @@ final class Scheduler: Service, Sendable {
         self.onLongReconcile = onLongReconcile
         self.database = database
         self.executor = executor
+        self.registry = registry
         self.live = live
         self.readiness = readiness
         self.logger = logger
@@ -136,6 +141,7 @@ final class Scheduler: Service, Sendable {
                         await reconcile(into: &group)
                         lastReconcile = .now
                     }
+                    await requeueJobsOnDownHosts()
                     await promote(into: &group)
                     await wakeup.wait(timeout: .seconds(1))
                 }
@@ -180,9 +186,51 @@ final class Scheduler: Service, Sendable {
         }
     }
 
+    /// Puts the jobs of hosts down longer than the grace period back in the queue (reason `host down`).
+    ///
+    /// Their containers may still run on a partitioned host; if it answers again, reconciliation removes
+    /// them (the attempt is no longer current) and their outputs are discarded.
+    private func requeueJobsOnDownHosts() async {
+        let grace = configuration.health.downGraceSeconds
+        let down = Set(registry.hostsDown(longerThan: Double(grace)))
+        guard !down.isEmpty else { return }
+        for job in (try? await database.activeJobs()) ?? [] {
+            guard let host = job.host, down.contains(host) else { continue }
+            let error = "host \(host) has not answered for \(grace) s (\(registry.health(of: host).lastError ?? "no answer"))"
+            guard
+                let (updated, verdict) = try? await database.finishAttempt(
+                    job.id,
+                    attempt: job.attempts,
+                    outcome: .infrastructureFailure(reason: Reason.hostDown, error: error),
+                    policy: configuration.retry
+                )
+            else { continue }
+            logger.warning(
+                "job's host is down: attempt given up",
+                metadata: [
+                    "JOB_ID": "\(job.id)", "HOST": "\(host)", "attempt": "\(job.attempts)",
+                    "state": "\(updated.state.rawValue)", "verdict": "\(verdict)",
+                ]
+            )
+        }
+    }
+
+    /// The hosts as placement sees them now: GPUs, whether they take work, labels, GPU memory.
+    func hostCapacities() -> [HostCapacity] {
+        configuration.hosts.map {
+            HostCapacity(
+                name: $0.name,
+                devices: $0.devices,
+                accepting: registry.isAccepting($0.name),
+                labels: $0.labels,
+                gpuMemoryGiB: $0.gpuMemoryGiB
+            )
+        }
+    }
+
     /// One scheduling round: claims what fits and starts a runner for each claimed job.
     private func promote(into group: inout DiscardingTaskGroup) async {
-        let hosts = configuration.hosts.map { HostCapacity(name: $0.name, devices: $0.devices) }
+        let hosts = hostCapacities()
         do {
             let (claimed, pending) = try await database.claimNext(hosts: hosts, policy: configuration.policy)
             state.withLock { $0.pendingReasons = pending }
@@ -204,14 +252,17 @@ final class Scheduler: Service, Sendable {
         }
     }
 
+    static func runnerKey(_ job: JobRecord) -> String { "\(job.id)#\(job.attempts)" }
+
     private func adopt(_ job: JobRecord, in group: inout DiscardingTaskGroup) {
-        guard !state.withLock({ $0.running.contains(job.id) }) else { return }
+        guard !state.withLock({ $0.running.contains(Self.runnerKey(job)) }) else { return }
         logger.notice("adopting job", metadata: ["JOB_ID": "\(job.id)", "state": "\(job.state.rawValue)"])
         launch(job, adopting: true, in: &group)
     }
 
     private func launch(_ job: JobRecord, adopting: Bool, in group: inout DiscardingTaskGroup) {
-        let inserted = state.withLock { $0.running.insert(job.id).inserted }
+        let key = Self.runnerKey(job)
+        let inserted = state.withLock { $0.running.insert(key).inserted }
         guard inserted else { return }
         let runner = AttemptRunner(
             job: job,
@@ -222,7 +273,7 @@ final class Scheduler: Service, Sendable {
         )
         group.addTask {
             await runner.run(adopting: adopting)
-            self.state.withLock { _ = $0.running.remove(job.id) }
+            self.state.withLock { _ = $0.running.remove(key) }
             self.wake()
         }
     }

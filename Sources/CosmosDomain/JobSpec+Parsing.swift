@@ -18,7 +18,7 @@ extension JobSpec {
     /// The keys a submitted spec may have; any other key is refused by name.
     public static let allowedKeys: Set<String> = [
         "name", "kind", "image", "command", "env", "gpus", "priority", "prompt", "controls", "params", "inputs",
-        "retries", "memory",
+        "retries", "memory", "min_gpu_memory_gib", "selector",
     ]
 
     /// Parses and validates one submitted spec; errors name the field (relative to the spec).
@@ -110,8 +110,22 @@ extension JobSpec {
             guard inputs.count <= SpecLimits.maxInputs else {
                 throw SpecError(field: "inputs", reason: "more than \(SpecLimits.maxInputs) inputs")
             }
-            for (index, path) in inputs.enumerated() where !path.hasPrefix("/") {
-                throw SpecError(field: "inputs[\(index)]", reason: "must be an absolute path (got \"\(path)\")")
+            var names: [String: Int] = [:]
+            for (index, path) in inputs.enumerated() {
+                guard path.hasPrefix("/"), !path.contains("\0") else {
+                    throw SpecError(field: "inputs[\(index)]", reason: "must be an absolute path (got \"\(path)\")")
+                }
+                let name = Self.inputFileName(path)
+                guard !name.isEmpty, name != ".", name != ".." else {
+                    throw SpecError(field: "inputs[\(index)]", reason: "must name a file (got \"\(path)\")")
+                }
+                if let first = names[name] {
+                    throw SpecError(
+                        field: "inputs[\(index)]",
+                        reason: "file name \"\(name)\" is also inputs[\(first)]; both would be /cosmos/in/\(name)"
+                    )
+                }
+                names[name] = index
             }
             spec.inputs = inputs
         }
@@ -133,7 +147,24 @@ extension JobSpec {
             }
             spec.memoryBytes = bytes
         }
+        if let memory = fields.value("min_gpu_memory_gib") {
+            guard case .number(let gib) = memory, gib.isFinite, gib > 0, gib <= 100_000 else {
+                throw SpecError(field: "min_gpu_memory_gib", reason: "must be a number of GiB above 0")
+            }
+            spec.minGPUMemoryGiB = gib
+        }
+        if let selector = try fields.stringMap("selector") {
+            for key in selector.keys.sorted() where key.isEmpty || key.count > 64 {
+                throw SpecError(field: "selector.\(key)", reason: "label names are 1 to 64 characters")
+            }
+            spec.selector = selector.isEmpty ? nil : selector
+        }
         return spec
+    }
+
+    /// The name an input gets under `/cosmos/in/`: the last component of its path.
+    public static func inputFileName(_ path: String) -> String {
+        String(path.split(separator: "/", omittingEmptySubsequences: true).last ?? "")
     }
 
     /// Parses a Docker-style size: digits with an optional unit `b`, `k`, `m`, `g` (case-insensitive).

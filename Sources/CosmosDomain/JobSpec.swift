@@ -21,6 +21,10 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var retries: Int
     /// The container memory limit in bytes, parsed from `"512m"` and the like.
     public var memoryBytes: Int64?
+    /// The least GPU memory a host must have (`min_gpu_memory_gib`).
+    public var minGPUMemoryGiB: Double?
+    /// Host labels the job needs, such as `{"gpu": "a100"}` (`selector`).
+    public var selector: [String: String]?
 
     public init(
         name: String? = nil,
@@ -35,7 +39,9 @@ public struct JobSpec: Sendable, Equatable, Codable {
         params: [String: JSONValue] = [:],
         inputs: [String] = [],
         retries: Int = 0,
-        memoryBytes: Int64? = nil
+        memoryBytes: Int64? = nil,
+        minGPUMemoryGiB: Double? = nil,
+        selector: [String: String]? = nil
     ) {
         self.name = name
         self.kind = kind
@@ -50,11 +56,20 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.inputs = inputs
         self.retries = retries
         self.memoryBytes = memoryBytes
+        self.minGPUMemoryGiB = minGPUMemoryGiB
+        self.selector = selector
     }
 
     enum CodingKeys: String, CodingKey {
         case name, kind, image, command, env, gpus, priority, prompt, controls, params, inputs, retries
         case memoryBytes = "memory_bytes"
+        case minGPUMemoryGiB = "min_gpu_memory_gib"
+        case selector
+    }
+
+    /// What placement needs to know of this job.
+    public func placementRequest(jobID: String) -> PlacementRequest {
+        PlacementRequest(jobID: jobID, gpus: gpus, minGPUMemoryGiB: minGPUMemoryGiB, selector: selector ?? [:])
     }
 
     /// Controls with a weight above zero, sorted: the job's control signature.

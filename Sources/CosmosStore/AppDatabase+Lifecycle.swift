@@ -50,21 +50,22 @@ extension AppDatabase {
                     hosts[index].usedDevices.formUnion(job.devices)
                 }
             }
-            // Plan on (id, gpus) only; full rows are read for the jobs that start.
+            // Plan on (id, spec) only; full rows are read for the jobs that start.
             let candidates = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, gpus FROM job INDEXED BY job_ready WHERE state = 'queued' AND parent_id IS NULL
+                    SELECT id, spec FROM job INDEXED BY job_ready WHERE state = 'queued' AND parent_id IS NULL
                     AND (not_before IS NULL OR not_before <= ?)
                     ORDER BY priority DESC, seq LIMIT ?
                     """,
                 arguments: [now, lookahead]
             )
-            let plan = Placer.plan(
-                requests: candidates.map { PlacementRequest(jobID: $0["id"], gpus: $0["gpus"]) },
-                hosts: hosts,
-                policy: policy
-            )
+            let decoder = JSONDecoder()
+            let requests = try candidates.map { row in
+                let spec = try decoder.decode(JobSpec.self, from: Data((row["spec"] as String).utf8))
+                return spec.placementRequest(jobID: row["id"])
+            }
+            let plan = Placer.plan(requests: requests, hosts: hosts, policy: policy)
             var claimed: [JobRecord] = []
             for decision in plan.decisions {
                 var job = try Self.fetchJob(db, decision.jobID)

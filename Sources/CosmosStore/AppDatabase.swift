@@ -81,6 +81,18 @@ public struct AppDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v2-hosts") { db in
+            try db.execute(
+                sql: """
+                    -- Operator state of hosts that outlives a restart (health is probed anew).
+                    CREATE TABLE host (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        draining INTEGER NOT NULL DEFAULT 0,
+                        updated_at TEXT NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

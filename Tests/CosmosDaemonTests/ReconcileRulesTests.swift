@@ -51,6 +51,15 @@ struct ReconcileRulesTests {
             ]
         )
     }
+
+    @Test("a container of an older attempt is superseded (removed at once); others wait out the grace period")
+    func superseded() {
+        #expect(Scheduler.isSuperseded(finding(attempt: 1), job: job(.running, attempts: 2)))
+        #expect(Scheduler.isSuperseded(finding(attempt: 1), job: job(.queued, attempts: 2)))
+        #expect(!Scheduler.isSuperseded(finding(attempt: 2), job: job(.queued, attempts: 2)))
+        #expect(!Scheduler.isSuperseded(finding(attempt: 2), job: job(.succeeded, attempts: 2)))
+        #expect(!Scheduler.isSuperseded(finding(attempt: 1), job: nil))
+    }
 }
 
 @Suite("Container configuration")
@@ -78,6 +87,10 @@ struct ContainerConfigTests {
         #expect(env.hostConfig.deviceRequests == nil)
         #expect(env.hostConfig.binds == nil && env.hostConfig.mounts == nil && env.hostConfig.capAdd == nil)
         #expect(env.hostConfig.securityOpt == ["no-new-privileges"])
+        var mounted = host
+        mounted.mounts = [HostMount(source: "/models", target: "/models")]
+        let withMounts = DockerExecutor.containerConfig(for: job, host: mounted, mode: .env, instance: "i1")
+        #expect(withMounts.hostConfig.mounts == [.bind(source: "/models", target: "/models", readOnly: true)])
         let nvidia = DockerExecutor.containerConfig(for: job, host: host, mode: .nvidia, instance: "i1")
         #expect(nvidia.hostConfig.deviceRequests?.first?.deviceIDs == ["0", "2"])
         #expect(nvidia.hostConfig.deviceRequests?.first?.driver == "nvidia")

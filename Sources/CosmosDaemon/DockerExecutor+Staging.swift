@@ -1,0 +1,75 @@
+import CosmosDomain
+import CosmosStore
+import DockerEngine
+import Foundation
+import TarArchive
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Staging: `/cosmos/job.json`, `/cosmos/out/` and the job's inputs, in one streamed archive.
+extension DockerExecutor {
+    /// Uploads `/cosmos/job.json`, an empty `/cosmos/out/` and every input as `/cosmos/in/<file name>`.
+    ///
+    /// The archive is put at `/` with the `cosmos/` entries inside (the archive API needs existing parents).
+    /// Inputs are checked again for the job's owner, opened without following a last link, and read through
+    /// the open descriptor (`/proc/self/fd/N`), so a path swapped after the check cannot stage another file.
+    /// Files are streamed in 1 MiB chunks, never held whole in memory.
+    func stage(_ job: JobRecord, containerID: String) async throws {
+        var descriptors: [Int32] = []
+        defer { for fd in descriptors { close(fd) } }
+        var sources: [TarSource] = [
+            .directory(path: "cosmos", mode: 0o755),
+            .directory(path: "cosmos/out", mode: 0o777),
+            .directory(path: "cosmos/in", mode: 0o755),
+            .bytes(path: "cosmos/job.json", contents: Self.jobDocument(for: job), mode: 0o644),
+        ]
+        if !job.spec.inputs.isEmpty {
+            let owner = CallerIdentity.lookup(uid: UInt32(job.ownerUid))
+            let policy = InputPolicy(settings: inputs)
+            for path in job.spec.inputs {
+                let fd = try Self.openChecked(path, policy: policy, owner: owner)
+                descriptors.append(fd)
+                sources.append(
+                    .file(
+                        path: "cosmos/in/" + JobSpec.inputFileName(path),
+                        url: URL(fileURLWithPath: "/proc/self/fd/\(fd)"),
+                        mode: 0o644
+                    )
+                )
+            }
+        }
+        let chunks = try TarWriter().archiveChunks(sources)
+        try await client(for: job.host).putArchive(
+            id: containerID,
+            path: "/",
+            body: .stream(chunks, length: Int(chunks.byteCount))
+        )
+    }
+
+    /// Checks `path` for `owner` and opens the file it resolves to; the descriptor must name that same file.
+    static func openChecked(_ path: String, policy: InputPolicy, owner: CallerIdentity) throws -> Int32 {
+        let checked: InputPolicy.CheckedInput
+        do {
+            checked = try policy.check(path, caller: owner)
+        } catch {
+            throw ExecutorError.inputRefused(error.reason)
+        }
+        let fd = open(checked.resolved, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ExecutorError.inputRefused("\(path): \(String(cString: strerror(errno)))")
+        }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+        let opened = count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        var info = stat()
+        guard opened == checked.resolved, fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+            Int64(info.st_size) <= policy.settings.maxBytes
+        else {
+            close(fd)
+            throw ExecutorError.inputRefused("\(path) changed while it was being staged")
+        }
+        return fd
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import GRDB
+
+/// The operator's state of hosts: drains survive restarts.
+extension AppDatabase {
+    /// Names of the hosts an operator drained.
+    public func drainedHosts() async throws -> Set<String> {
+        try await writer.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT name FROM host WHERE draining = 1"))
+        }
+    }
+
+    /// Drains a host (no new jobs go there) or resumes it.
+    public func setDraining(_ host: String, _ draining: Bool, byUID uid: UInt32, now: Date = Date()) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO host(name, draining, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET draining = excluded.draining, updated_at = excluded.updated_at
+                    """,
+                arguments: [host, draining, now]
+            )
+            try Self.appendEvent(
+                db,
+                job: nil,
+                type: draining ? "host_drained" : "host_resumed",
+                message: "\(host) by uid \(uid)",
+                at: now
+            )
+        }
+    }
+}
