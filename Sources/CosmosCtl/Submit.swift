@@ -15,7 +15,8 @@ struct Submit: AsyncParsableCommand {
     )
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
-    @Option(help: "A file of job specs: one JSON object, a JSON array, or JSON Lines.") var file: String?
+    @Option(help: "A file of job specs: one JSON object, a JSON array, or JSON Lines ('-' reads standard input).")
+    var file: String?
     @Option(help: "The container image (must be in the daemon's allowlist).") var image: String?
     @Option(help: "A name for people.") var name: String?
     @Option(help: "inference, enhance or upscale.") var kind: String?
@@ -26,6 +27,9 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "An environment variable K=V for the container. Repeatable.") var env: [String] = []
     @Option(help: "Retries of a non-zero exit of the job's own command.") var retries: Int?
     @Option(help: "A container memory limit such as 512m or 8g.") var memory: String?
+    @Option(help: "An input file on the daemon's machine, staged as /cosmos/in/<file name>. Repeatable.")
+    var input: [String] = []
+    @Option(help: "A host label the job needs, K=V (e.g. gpu=a100). Repeatable.") var selector: [String] = []
     @Argument(parsing: .postTerminator, help: "The command to run instead of the image's default.")
     var command: [String] = []
 
@@ -55,6 +59,19 @@ struct Submit: AsyncParsableCommand {
         if let prompt { spec["prompt"] = .string(prompt) }
         if let retries { spec["retries"] = .number(Double(retries)) }
         if let memory { spec["memory"] = .string(memory) }
+        if !input.isEmpty {
+            // Relative paths mean the caller's directory; the daemon resolves links and checks permissions.
+            let cwd = FileManager.default.currentDirectoryPath
+            spec["inputs"] = .array(input.map { .string($0.hasPrefix("/") ? $0 : cwd + "/" + $0) })
+        }
+        if !selector.isEmpty {
+            var labels: [String: JSONValue] = [:]
+            for item in selector {
+                let (key, value) = try Self.pair(item, flag: "--selector")
+                labels[key] = .string(value)
+            }
+            spec["selector"] = .object(labels)
+        }
         if !command.isEmpty { spec["command"] = .array(command.map(JSONValue.string)) }
         if !control.isEmpty {
             var controls: [String: JSONValue] = [:]
@@ -89,7 +106,9 @@ struct Submit: AsyncParsableCommand {
 /// Reads job specs from a file: one JSON object, a JSON array, or JSON Lines.
 enum SpecFile {
     static func read(path: String) throws -> [JSONValue] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let contents =
+            path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+        guard let data = contents else {
             throw CLIError.input("\(path): cannot read the file")
         }
         let text = String(decoding: data, as: UTF8.self)

@@ -27,8 +27,19 @@ final class DaemonHarness: @unchecked Sendable {
         return repoRoot + "/.build/debug"
     }()
 
+    /// Engines (besides the local one) whose containers of this daemon are removed on tear-down.
+    var extraEngines: [String] = []
+
     /// Writes a configuration with `gpus` slots on the local engine (and `extra` TOML lines in `[daemon]`).
-    init(gpus: Int = 1, allow: [String]? = ["cosmos-test/*"], daemonExtra: String = "") throws {
+    ///
+    /// `hosts` replaces the local host with other `[[hosts]]` tables; `extra` is appended (say, `[inputs]`).
+    init(
+        gpus: Int = 1,
+        allow: [String]? = ["cosmos-test/*"],
+        daemonExtra: String = "",
+        hosts: String? = nil,
+        extra: String = ""
+    ) throws {
         let short = String(UUID().uuidString.prefix(8)).lowercased()
         directory = URL(fileURLWithPath: "/tmp/cosmos-it-\(short)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -46,7 +57,8 @@ final class DaemonHarness: @unchecked Sendable {
         if let allow {
             toml += "[images]\nallow = [\(allow.map { "\"\($0)\"" }.joined(separator: ", "))]\n\n"
         }
-        toml += """
+        toml +=
+            hosts ?? """
             [[hosts]]
             name = "local"
             docker = "unix:///var/run/docker.sock"
@@ -54,6 +66,7 @@ final class DaemonHarness: @unchecked Sendable {
             gpu_mode = "env"
 
             """
+        toml += extra
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
@@ -109,10 +122,16 @@ final class DaemonHarness: @unchecked Sendable {
     func tearDown() {
         _ = try? stop(signal: SIGKILL)
         if let instance {
-            _ = Self.run(
-                "/usr/bin/env",
-                ["sh", "-c", "docker ps -aq --filter label=cosmos.instance=\(instance) | xargs -r docker rm -f"]
-            )
+            for engine in ["unix:///var/run/docker.sock"] + extraEngines {
+                let docker = "docker -H \(engine)"
+                _ = Self.run(
+                    "/usr/bin/env",
+                    [
+                        "sh", "-c",
+                        "\(docker) ps -aq --filter label=cosmos.instance=\(instance) | xargs -r \(docker) rm -f",
+                    ]
+                )
+            }
         }
         try? FileManager.default.removeItem(at: directory)
     }
@@ -126,8 +145,8 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Runs `cosmosctl --socket SOCKET args...`.
-    func ctl(_ arguments: [String]) -> Result {
-        Self.run(Self.binDirectory + "/cosmosctl", ["--socket", socket] + arguments)
+    func ctl(_ arguments: [String], stdin: String? = nil) -> Result {
+        Self.run(Self.binDirectory + "/cosmosctl", ["--socket", socket] + arguments, stdin: stdin)
     }
 
     /// Runs cosmosctl with `--json` (right after the verb, before any `--`) and decodes its output.
@@ -167,10 +186,16 @@ final class DaemonHarness: @unchecked Sendable {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let input = stdin.map { _ in Pipe() }
+        if let input { process.standardInput = input }
         do {
             try process.run()
         } catch {
             return Result(status: -1, stdout: "", stderr: "\(error)")
+        }
+        if let input, let stdin {
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try? input.fileHandleForWriting.close()
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
@@ -221,6 +246,11 @@ func withDaemon<T>(
     _ body: (DaemonHarness) throws -> T
 ) throws -> T {
     let harness = try DaemonHarness(gpus: gpus, allow: allow, daemonExtra: daemonExtra)
+    return try run(harness, body)
+}
+
+/// Runs `body` with `harness` started and always tears it down.
+func run<T>(_ harness: DaemonHarness, _ body: (DaemonHarness) throws -> T) throws -> T {
     defer { harness.tearDown() }
     try harness.start()
     do {
