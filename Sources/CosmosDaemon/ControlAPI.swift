@@ -88,7 +88,10 @@ struct ControlAPI: Sendable {
             do {
                 var spec = try JobSpec.parse(item)
                 try validateAgainstConfiguration(spec)
-                spec.inputs = try InputPolicy(settings: configuration.inputs).check(spec.inputs, caller: caller.identity)
+                spec.inputs = try InputPolicy(settings: configuration.inputs).check(
+                    spec.inputs,
+                    caller: caller.identity
+                )
                 specs.append(spec)
             } catch let error as SpecError {
                 throw prefix.isEmpty ? error : error.nested(under: prefix)

@@ -126,7 +126,10 @@ extension DaemonConfiguration {
                 }
                 config.inputs.allowRoots = try array.enumerated().map { index, item in
                     guard let path = item.string, path.hasPrefix("/") else {
-                        throw ConfigurationError(key: "inputs.allow_roots[\(index)]", reason: "must be an absolute path")
+                        throw ConfigurationError(
+                            key: "inputs.allow_roots[\(index)]",
+                            reason: "must be an absolute path"
+                        )
                     }
                     return path
                 }
@@ -253,7 +256,11 @@ extension DaemonConfiguration {
                 reason: "missing: TLS client authentication needs tls_ca, tls_cert and tls_key"
             )
         }
-        return DockerTLS(caCertificatePath: paths["tls_ca"], certificatePath: paths["tls_cert"], keyPath: paths["tls_key"])
+        return DockerTLS(
+            caCertificatePath: paths["tls_ca"],
+            certificatePath: paths["tls_cert"],
+            keyPath: paths["tls_key"]
+        )
     }
 
     /// `mounts = [{source, target, read_only}]`: absolute paths, read-only unless the operator says otherwise.
@@ -340,7 +347,8 @@ extension DaemonConfiguration {
         return result
     }
 
-    static func number(_ table: TOMLTable, _ key: String, prefix: String, range: ClosedRange<Double>) throws -> Double? {
+    static func number(_ table: TOMLTable, _ key: String, prefix: String, range: ClosedRange<Double>) throws -> Double?
+    {
         guard let value = table[key] else { return nil }
         guard let result = value.double ?? value.int.map(Double.init), range.contains(result) else {
             throw ConfigurationError(

@@ -62,7 +62,8 @@ extension DockerExecutor {
         }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
-        let opened = count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        let opened =
+            count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
         var info = stat()
         guard opened == checked.resolved, fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
             Int64(info.st_size) <= policy.settings.maxBytes

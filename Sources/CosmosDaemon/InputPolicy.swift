@@ -19,7 +19,9 @@ struct CallerIdentity: Sendable, Equatable {
             let uidLine = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }),
             uidLine.split(whereSeparator: \.isWhitespace).dropFirst().first == Substring(String(uid))
         {
-            groups.formUnion(line.dropFirst("Groups:".count).split(whereSeparator: \.isWhitespace).compactMap { UInt32($0) })
+            groups.formUnion(
+                line.dropFirst("Groups:".count).split(whereSeparator: \.isWhitespace).compactMap { UInt32($0) }
+            )
         } else {
             groups.formUnion(lookup(uid: uid).groups)
         }

@@ -196,7 +196,8 @@ final class Scheduler: Service, Sendable {
         guard !down.isEmpty else { return }
         for job in (try? await database.activeJobs()) ?? [] {
             guard let host = job.host, down.contains(host) else { continue }
-            let error = "host \(host) has not answered for \(grace) s (\(registry.health(of: host).lastError ?? "no answer"))"
+            let error =
+                "host \(host) has not answered for \(grace) s (\(registry.health(of: host).lastError ?? "no answer"))"
             guard
                 let (updated, verdict) = try? await database.finishAttempt(
                     job.id,

@@ -71,8 +71,14 @@ struct ConfigurationTests {
             ("[[hosts]]\nname = \"a\"\ndocker = \"tcp://gpu7.example:2375\"", "hosts[0].docker"),
             ("[[hosts]]\nname = \"a\"\ntls_ca = \"/nonexistent/ca.pem\"", "hosts[0].tls_ca"),
             ("[[hosts]]\nname = \"a\"\nmounts = [{source = \"rel\", target = \"/m\"}]", "hosts[0].mounts[0].source"),
-            ("[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/cosmos/in\"}]", "hosts[0].mounts[0].target"),
-            ("[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/m\", propagation = \"shared\"}]", "hosts[0].mounts[0].propagation"),
+            (
+                "[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/cosmos/in\"}]",
+                "hosts[0].mounts[0].target"
+            ),
+            (
+                "[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/m\", propagation = \"shared\"}]",
+                "hosts[0].mounts[0].propagation"
+            ),
             ("[[hosts]]\nname = \"a\"\nlabels = {gpu = 100}", "hosts[0].labels.gpu"),
             ("[[hosts]]\nname = \"a\"\ngpu_memory_gib = \"80\"", "hosts[0].gpu_memory_gib"),
             ("[inputs]\nallow_roots = [\"data\"]", "inputs.allow_roots[0]"),

@@ -135,7 +135,11 @@ struct PlacementTests {
             HostCapacity(name: "a", devices: ["0"], accepting: false),
             HostCapacity(name: "b", devices: ["0"]),
         ]
-        let plan = Placer.plan(requests: [request("j1", 1), request("j2", 1), request("wide", 2)], hosts: hosts, policy: .backfill)
+        let plan = Placer.plan(
+            requests: [request("j1", 1), request("j2", 1), request("wide", 2)],
+            hosts: hosts,
+            policy: .backfill
+        )
         #expect(plan.decisions == [PlacementDecision(jobID: "j1", host: "b", devices: ["0"])])
         #expect(plan.pendingReasons["wide"] == "needs 2 GPUs on one host; the largest suitable host has 1")
     }

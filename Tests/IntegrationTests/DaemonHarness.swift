@@ -59,13 +59,13 @@ final class DaemonHarness: @unchecked Sendable {
         }
         toml +=
             hosts ?? """
-            [[hosts]]
-            name = "local"
-            docker = "unix:///var/run/docker.sock"
-            gpus = \(gpus)
-            gpu_mode = "env"
+                [[hosts]]
+                name = "local"
+                docker = "unix:///var/run/docker.sock"
+                gpus = \(gpus)
+                gpu_mode = "env"
 
-            """
+                """
         toml += extra
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

@@ -17,7 +17,10 @@ struct MultiHostIntegrationTests {
     let inputs: String
 
     init() throws {
-        let up = DaemonHarness.run("/bin/bash", [DaemonHarness.repoRoot + "/scripts/test-engines.sh", "up"] + Self.engines)
+        let up = DaemonHarness.run(
+            "/bin/bash",
+            [DaemonHarness.repoRoot + "/scripts/test-engines.sh", "up"] + Self.engines
+        )
         try #require(up.status == 0, "scripts/test-engines.sh up: \(up.stderr)")
         inputs = "/tmp/cosmos-it-inputs-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: inputs, withIntermediateDirectories: true)

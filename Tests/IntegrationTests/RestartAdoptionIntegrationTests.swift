@@ -91,7 +91,10 @@ struct RestartAdoptionIntegrationTests {
                 }
             }
             let containers = try ids.map { try #require(try daemon.show($0).containerId) }
-            let restart = DaemonHarness.run("/bin/bash", [DaemonHarness.repoRoot + "/scripts/test-env.sh", "restart-engine"])
+            let restart = DaemonHarness.run(
+                "/bin/bash",
+                [DaemonHarness.repoRoot + "/scripts/test-env.sh", "restart-engine"]
+            )
             #expect(restart.status == 0, "restart-engine: \(restart.stderr)")
             let jobs = try daemon.waitFinished(ids, timeout: 120)
             for (job, container) in zip(jobs, containers) {
