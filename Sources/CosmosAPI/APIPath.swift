@@ -6,6 +6,12 @@ public enum APIPath {
     public static let pause = "/v1/pause"
     public static let resume = "/v1/resume"
     public static let hosts = "/v1/hosts"
+    public static let batches = "/v1/batches"
+
+    /// `/v1/batches/{id}`, or `/v1/batches/{id}/{action}` for pause, resume, cancel, move, retry-failed.
+    public static func batch(_ id: String, _ action: String? = nil) -> String {
+        action.map { "/v1/batches/\(id)/\($0)" } ?? "/v1/batches/\(id)"
+    }
 
     /// `/v1/hosts/{name}/{action}` for drain and resume.
     public static func host(_ name: String, _ action: String) -> String { "/v1/hosts/\(name)/\(action)" }

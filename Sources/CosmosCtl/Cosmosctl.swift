@@ -9,7 +9,7 @@ public struct Cosmosctl: AsyncParsableCommand {
         discussion: "Talks to the daemon over its Unix socket. Tables by default, --json for scripts.",
         subcommands: [
             Submit.self, Status.self, List.self, Show.self, Logs.self, Cancel.self, Retry.self, Hold.self,
-            Release.self, Move.self, Priority.self, Pause.self, Resume.self, Wait.self, Hosts.self,
+            Release.self, Move.self, Priority.self, Pause.self, Resume.self, Wait.self, Hosts.self, Batch.self,
         ]
     )
 

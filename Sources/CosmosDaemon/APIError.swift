@@ -36,7 +36,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
             return APIError(.badRequest, "invalid_spec", error.description)
         case let error as StoreError:
             switch error {
-            case .jobNotFound: return APIError(.notFound, "not_found", error.description)
+            case .jobNotFound, .batchNotFound: return APIError(.notFound, "not_found", error.description)
+            case .batchNotFinished: return APIError(.conflict, "invalid_state", error.description)
             case .illegalTransition: return APIError(.conflict, "invalid_state", error.description)
             case .notInQueue, .differentPriority, .moveRelativeToItself:
                 return APIError(.conflict, "invalid_move", error.description)

@@ -42,6 +42,7 @@ struct ControlAPI: Sendable {
         router.get("/v1/hosts") { _, _ in try json(HostsResponse(hosts: try await hostViews())) }
         router.post("/v1/hosts/:name/drain") { _, context in try await drain(true, context: context) }
         router.post("/v1/hosts/:name/resume") { _, context in try await drain(false, context: context) }
+        registerBatches(on: router)
     }
 
     // MARK: Handlers
@@ -78,25 +79,7 @@ struct ControlAPI: Sendable {
         guard case .object(let object) = value, case .array(let items)? = object["jobs"] else {
             throw SpecError(field: "jobs", reason: "expected {\"jobs\": [job spec, ...]}")
         }
-        guard !items.isEmpty else { throw SpecError(field: "jobs", reason: "is empty: nothing to submit") }
-        guard items.count <= 10_000 else {
-            throw SpecError(field: "jobs", reason: "more than 10000 jobs in one submit")
-        }
-        var specs: [JobSpec] = []
-        for (index, item) in items.enumerated() {
-            let prefix = items.count == 1 ? "" : "jobs[\(index)]"
-            do {
-                var spec = try JobSpec.parse(item)
-                try validateAgainstConfiguration(spec)
-                spec.inputs = try InputPolicy(settings: configuration.inputs).check(
-                    spec.inputs,
-                    caller: caller.identity
-                )
-                specs.append(spec)
-            } catch let error as SpecError {
-                throw prefix.isEmpty ? error : error.nested(under: prefix)
-            }
-        }
+        let specs = try validateSpecs(items, key: "jobs", caller: caller)
         let jobs = try await database.submit(specs, ownerUID: caller.uid)
         for job in jobs.map(\.job) {
             context.logger.info(
@@ -107,6 +90,31 @@ struct ControlAPI: Sendable {
         scheduler.wake()
         let reasons = try await pendingReasons()
         return try json(JobsResponse(jobs: jobs.map { $0.view(pendingReason: reasons($0)) }), status: .created)
+    }
+
+    /// Parses and checks every item; the first refusal names `key[i].field` (just the field for a single item).
+    func validateSpecs(_ items: [JSONValue], key: String, caller: PeerCredentials, nameSingle: Bool = false) throws
+        -> [JobSpec]
+    {
+        guard !items.isEmpty else { throw SpecError(field: key, reason: "is empty: nothing to submit") }
+        guard items.count <= 10_000 else {
+            throw SpecError(field: key, reason: "more than 10000 jobs in one request")
+        }
+        let policy = InputPolicy(settings: configuration.inputs)
+        let identity = caller.identity
+        var specs: [JobSpec] = []
+        for (index, item) in items.enumerated() {
+            let prefix = items.count == 1 && !nameSingle ? "" : "\(key)[\(index)]"
+            do {
+                var spec = try JobSpec.parse(item)
+                try validateAgainstConfiguration(spec)
+                spec.inputs = try policy.check(spec.inputs, caller: identity)
+                specs.append(spec)
+            } catch let error as SpecError {
+                throw prefix.isEmpty ? error : error.nested(under: prefix)
+            }
+        }
+        return specs
     }
 
     /// Refusals that depend on the daemon's configuration rather than on the spec alone.
@@ -164,24 +172,27 @@ struct ControlAPI: Sendable {
 
     func move(_ request: Request, context: ControlRequestContext) async throws -> Response {
         let body = try await request.decode(as: MoveRequest.self, context: context)
-        let target: MoveTarget
+        return try await respond(job: try await database.move(try jobID(context), to: try moveTarget(body)), wake: true)
+    }
+
+    /// The store's move target for a request; a missing companion field is named.
+    func moveTarget(_ body: MoveRequest) throws -> MoveTarget {
         switch body.to {
-        case "top": target = .top
-        case "bottom": target = .bottom
+        case "top": return .top
+        case "bottom": return .bottom
         case "before", "after":
             guard let other = body.job, !other.isEmpty else {
                 throw APIError(.badRequest, "invalid_request", "job: \(body.to) needs the other job's id")
             }
-            target = body.to == "before" ? .before(other) : .after(other)
+            return body.to == "before" ? .before(other) : .after(other)
         case "position":
             guard let position = body.position else {
                 throw APIError(.badRequest, "invalid_request", "position: missing")
             }
-            target = .position(position)
+            return .position(position)
         default:
             throw APIError(.badRequest, "invalid_request", "to: must be top, bottom, before, after or position")
         }
-        return try await respond(job: try await database.move(try jobID(context), to: target), wake: true)
     }
 
     func priority(_ request: Request, context: ControlRequestContext) async throws -> Response {
@@ -229,14 +240,17 @@ struct ControlAPI: Sendable {
     /// Why a queued or held job waits: held, the paused queue, a retry's backoff, or the scheduler's word.
     func pendingReasons(now: Date = Date()) async throws -> @Sendable (RankedJob) -> String? {
         let paused = try await database.isPaused()
+        let stoppedBatches = try await database.stoppedBatchIDs()
         let reasons = scheduler.pendingReasons
         return { ranked in
             let job = ranked.job
+            let batchPaused = job.batchId.map { stoppedBatches.contains($0) } ?? false
             switch job.state {
             case .held:
-                return "held"
+                return batchPaused ? "held (batch \(job.batchId ?? "") paused)" : "held"
             case .queued:
                 if paused { return "queue paused" }
+                if batchPaused { return "batch \(job.batchId ?? "") paused" }
                 if let notBefore = job.notBefore, notBefore > now {
                     return "retrying after \(job.reason ?? "a failure"), not before \(Timestamp.format(notBefore))"
                 }

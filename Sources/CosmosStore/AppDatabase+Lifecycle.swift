@@ -56,6 +56,7 @@ extension AppDatabase {
                 sql: """
                     SELECT id, spec FROM job INDEXED BY job_ready WHERE state = 'queued' AND parent_id IS NULL
                     AND (not_before IS NULL OR not_before <= ?)
+                    AND (batch_id IS NULL OR batch_id NOT IN (SELECT id FROM batch WHERE paused = 1 OR cancelled = 1))
                     ORDER BY priority DESC, seq LIMIT ?
                     """,
                 arguments: [now, lookahead]

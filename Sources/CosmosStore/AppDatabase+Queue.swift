@@ -38,10 +38,19 @@ extension AppDatabase {
         -> [RankedJob]
     {
         try await writer.write { db in
+            try Self.insertJobs(db, specs, ownerUID: ownerUID, batchID: batchID, now: now)
+        }
+    }
+
+    /// Inserts `specs` at the tail of their levels inside the caller's transaction.
+    static func insertJobs(_ db: Database, _ specs: [JobSpec], ownerUID: UInt32, batchID: String?, now: Date) throws
+        -> [RankedJob]
+    {
+        do {
             var created: [JobRecord] = []
             created.reserveCapacity(specs.count)
-            for spec in specs {
-                let job = JobRecord(
+            for (index, spec) in specs.enumerated() {
+                var job = JobRecord(
                     id: try Self.newJobID(db),
                     name: spec.name,
                     kind: spec.kind,
@@ -54,6 +63,7 @@ extension AppDatabase {
                     createdAt: now,
                     batchId: batchID
                 )
+                if batchID != nil { job.batchIndex = index }
                 try job.insert(db)
                 try Self.appendEvent(db, job: job.id, type: "submitted", message: "by uid \(ownerUID)", at: now)
                 created.append(job)
@@ -124,6 +134,14 @@ extension AppDatabase {
     /// Moves a queued or held job within its priority level; returns it with its new position.
     public func move(_ id: String, to target: MoveTarget) async throws -> RankedJob {
         try await writer.write { db in
+            let job = try Self.move(db, id, to: target)
+            return RankedJob(job: job, position: try Self.position(db, of: job))
+        }
+    }
+
+    /// Moves a job inside the caller's transaction.
+    static func move(_ db: Database, _ id: String, to target: MoveTarget) throws -> JobRecord {
+        do {
             var job = try Self.fetchJob(db, id)
             guard job.state.isInQueue, job.parentId == nil else {
                 throw StoreError.notInQueue(jobID: id, state: job.state)
@@ -196,7 +214,7 @@ extension AppDatabase {
             }
             try job.update(db, columns: ["seq"])
             try Self.appendEvent(db, job: id, type: "moved", message: "\(target)")
-            return RankedJob(job: job, position: try Self.position(db, of: job))
+            return job
         }
     }
 
@@ -232,21 +250,32 @@ extension AppDatabase {
 
     /// Cancels a job. A queued or held job leaves the queue; a starting or running one must be stopped.
     public func cancel(_ id: String, byUID uid: UInt32, now: Date = Date()) async throws -> CancelOutcome {
-        try await writer.write { db in
-            var job = try Self.fetchJob(db, id)
-            let wasActive = job.state.isActive
-            job.state = try Self.apply(.cancel, to: job)
-            job.reason = Reason.cancelled(byUID: uid)
-            if !wasActive { job.finishedAt = now }
-            try job.update(db)
-            try Self.appendEvent(db, job: id, type: "cancel", message: job.reason ?? "", at: now)
-            return CancelOutcome(job: job, needsStop: wasActive)
-        }
+        try await writer.write { db in try Self.cancel(db, id, byUID: uid, now: now) }
+    }
+
+    /// Cancels a job inside the caller's transaction.
+    static func cancel(_ db: Database, _ id: String, byUID uid: UInt32, now: Date) throws -> CancelOutcome {
+        var job = try Self.fetchJob(db, id)
+        let wasActive = job.state.isActive
+        job.state = try Self.apply(.cancel, to: job)
+        job.reason = Reason.cancelled(byUID: uid)
+        if !wasActive { job.finishedAt = now }
+        try job.update(db)
+        try Self.appendEvent(db, job: id, type: "cancel", message: job.reason ?? "", at: now)
+        return CancelOutcome(job: job, needsStop: wasActive)
     }
 
     /// Puts a failed or cancelled job back in the queue, at its original place, as a new attempt.
     public func retry(_ id: String) async throws -> RankedJob {
         try await writer.write { db in
+            let job = try Self.retry(db, id)
+            return RankedJob(job: job, position: try Self.position(db, of: job))
+        }
+    }
+
+    /// Puts a job back in the queue inside the caller's transaction.
+    static func retry(_ db: Database, _ id: String) throws -> JobRecord {
+        do {
             var job = try Self.fetchJob(db, id)
             job.state = try Self.apply(.retry, to: job)
             job.retryBase = job.attempts
@@ -260,7 +289,7 @@ extension AppDatabase {
             job.seq = try Self.freeKey(db, near: job.seq, priority: job.priority)
             try job.update(db)
             try Self.appendEvent(db, job: id, type: "retry", message: "by user")
-            return RankedJob(job: job, position: try Self.position(db, of: job))
+            return job
         }
     }
 

@@ -93,6 +93,69 @@ public struct AppDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v3-batches") { db in
+            try db.execute(
+                sql: """
+                    -- Named batches. The n_* counters follow the jobs' states through the triggers below,
+                    -- inside the same transaction as every job change, so they cannot drift.
+                    CREATE TABLE batch (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        owner_uid INTEGER NOT NULL,
+                        paused INTEGER NOT NULL DEFAULT 0,
+                        cancelled INTEGER NOT NULL DEFAULT 0,
+                        total INTEGER NOT NULL DEFAULT 0,
+                        n_queued INTEGER NOT NULL DEFAULT 0,
+                        n_held INTEGER NOT NULL DEFAULT 0,
+                        n_starting INTEGER NOT NULL DEFAULT 0,
+                        n_running INTEGER NOT NULL DEFAULT 0,
+                        n_succeeded INTEGER NOT NULL DEFAULT 0,
+                        n_failed INTEGER NOT NULL DEFAULT 0,
+                        n_cancelled INTEGER NOT NULL DEFAULT 0,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    CREATE INDEX batch_created ON batch(created_at);
+                    CREATE TRIGGER job_batch_insert AFTER INSERT ON job WHEN new.batch_id IS NOT NULL BEGIN
+                        UPDATE batch SET total = total + 1,
+                            n_queued = n_queued + (new.state = 'queued'), n_held = n_held + (new.state = 'held'),
+                            n_starting = n_starting + (new.state = 'starting'),
+                            n_running = n_running + (new.state = 'running'),
+                            n_succeeded = n_succeeded + (new.state = 'succeeded'),
+                            n_failed = n_failed + (new.state = 'failed'),
+                            n_cancelled = n_cancelled + (new.state = 'cancelled'),
+                            updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+                        WHERE id = new.batch_id;
+                    END;
+                    CREATE TRIGGER job_batch_state AFTER UPDATE OF state ON job
+                    WHEN new.batch_id IS NOT NULL AND old.state != new.state BEGIN
+                        UPDATE batch SET
+                            n_queued = n_queued + (new.state = 'queued') - (old.state = 'queued'),
+                            n_held = n_held + (new.state = 'held') - (old.state = 'held'),
+                            n_starting = n_starting + (new.state = 'starting') - (old.state = 'starting'),
+                            n_running = n_running + (new.state = 'running') - (old.state = 'running'),
+                            n_succeeded = n_succeeded + (new.state = 'succeeded') - (old.state = 'succeeded'),
+                            n_failed = n_failed + (new.state = 'failed') - (old.state = 'failed'),
+                            n_cancelled = n_cancelled + (new.state = 'cancelled') - (old.state = 'cancelled'),
+                            updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+                        WHERE id = new.batch_id;
+                    END;
+                    CREATE TRIGGER job_batch_delete AFTER DELETE ON job WHEN old.batch_id IS NOT NULL BEGIN
+                        UPDATE batch SET total = total - 1,
+                            n_queued = n_queued - (old.state = 'queued'), n_held = n_held - (old.state = 'held'),
+                            n_starting = n_starting - (old.state = 'starting'),
+                            n_running = n_running - (old.state = 'running'),
+                            n_succeeded = n_succeeded - (old.state = 'succeeded'),
+                            n_failed = n_failed - (old.state = 'failed'),
+                            n_cancelled = n_cancelled - (old.state = 'cancelled'),
+                            updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+                        WHERE id = old.batch_id;
+                    END;
+                    -- ETAs: recent durations of finished jobs per (image, kind).
+                    CREATE INDEX job_duration ON job(image, kind, finished_at) WHERE state = 'succeeded';
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -14,6 +14,10 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case moveRelativeToItself(String)
     /// A position must be 1 or more.
     case invalidPosition(Int)
+    /// No batch has this id.
+    case batchNotFound(String)
+    /// Only a finished batch can be deleted.
+    case batchNotFinished(id: String, status: String)
 
     public var description: String {
         switch self {
@@ -30,6 +34,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
             "job \(id) cannot be moved relative to itself"
         case .invalidPosition(let position):
             "position \(position) is invalid: positions start at 1"
+        case .batchNotFound(let id):
+            "no batch with id \(id); `cosmosctl batch list` shows the batches"
+        case .batchNotFinished(let id, let status):
+            "batch \(id) is \(status): only a completed, failed or cancelled batch with nothing running can be "
+                + "deleted; `cosmosctl batch cancel \(id) --running` ends it"
         }
     }
 }
