@@ -67,7 +67,8 @@ struct BatchList: AsyncParsableCommand {
             rows: response.batches.map { batch in
                 [
                     batch.id, batch.name, batch.status, "\(batch.percent)%", "\(batch.completed)/\(batch.total)",
-                    String(batch.failed), String(batch.running), String(batch.queued), BatchFormat.eta(batch.etaSeconds),
+                    String(batch.failed), String(batch.running), String(batch.queued),
+                    BatchFormat.eta(batch.etaSeconds),
                 ]
             }
         )
@@ -128,7 +129,9 @@ extension BatchActionCommand {
             try await $0.send(.POST, APIPath.batch(id, Self.action), body: body, as: BatchView.self)
         }
         if output.json { return try Output.printJSON(batch) }
-        print("\(batch.id) \(batch.name): \(batch.status), \(batch.percent)% (\(batch.completed + batch.failed + batch.cancelled)/\(batch.total))")
+        print(
+            "\(batch.id) \(batch.name): \(batch.status), \(batch.percent)% (\(batch.completed + batch.failed + batch.cancelled)/\(batch.total))"
+        )
     }
 }
 

@@ -21,7 +21,10 @@ extension ControlAPI {
         router.post("/v1/batches/:id/resume") { _, context in
             let caller = try await context.peerCredentials()
             let batch = try await database.resumeBatch(try batchID(context), byUID: caller.uid)
-            context.logger.notice("batch resumed", metadata: ["BATCH_ID": "\(batch.id)", "CALLER_UID": "\(caller.uid)"])
+            context.logger.notice(
+                "batch resumed",
+                metadata: ["BATCH_ID": "\(batch.id)", "CALLER_UID": "\(caller.uid)"]
+            )
             scheduler.wake()
             return try json(try await batchView(batch))
         }
@@ -71,7 +74,10 @@ extension ControlAPI {
             throw SpecError(field: "jobs", reason: "expected {\"name\": \"...\", \"jobs\": [job spec, ...]}")
         }
         guard case .string(let name)? = object["name"], !name.isEmpty, name.count <= SpecLimits.maxNameLength else {
-            throw SpecError(field: "name", reason: "a batch needs a name of 1 to \(SpecLimits.maxNameLength) characters")
+            throw SpecError(
+                field: "name",
+                reason: "a batch needs a name of 1 to \(SpecLimits.maxNameLength) characters"
+            )
         }
         let specs = try validateSpecs(items, key: "items", caller: caller, nameSingle: true)
         let (batch, jobs) = try await database.createBatch(name: name, specs: specs, ownerUID: caller.uid)

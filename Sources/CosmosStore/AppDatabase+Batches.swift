@@ -16,7 +16,13 @@ extension AppDatabase {
             let batch = BatchRecord(id: id, name: name, ownerUid: Int(ownerUID), now: now)
             try batch.insert(db)
             let jobs = try Self.insertJobs(db, specs, ownerUID: ownerUID, batchID: batch.id, now: now)
-            try Self.appendEvent(db, job: nil, type: "batch_created", message: "\(batch.id) \(jobs.count) jobs", at: now)
+            try Self.appendEvent(
+                db,
+                job: nil,
+                type: "batch_created",
+                message: "\(batch.id) \(jobs.count) jobs",
+                at: now
+            )
             return (try Self.fetchBatch(db, batch.id), jobs)
         }
     }

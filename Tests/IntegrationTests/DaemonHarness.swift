@@ -149,9 +149,11 @@ final class DaemonHarness: @unchecked Sendable {
         Self.run(Self.binDirectory + "/cosmosctl", ["--socket", socket] + arguments, stdin: stdin)
     }
 
-    /// Runs cosmosctl with `--json` (right after the verb, before any `--`) and decodes its output.
+    /// Runs cosmosctl with `--json` (before any `--`, else last) and decodes its output.
     func ctlJSON<T: Decodable>(_ type: T.Type, _ arguments: [String]) throws -> T {
-        let result = ctl([arguments[0], "--json"] + arguments.dropFirst())
+        var arguments = arguments
+        arguments.insert("--json", at: arguments.firstIndex(of: "--") ?? arguments.count)
+        let result = ctl(arguments)
         guard result.status == 0 else {
             throw HarnessError.command(arguments.joined(separator: " "), result.status, result.stderr)
         }
