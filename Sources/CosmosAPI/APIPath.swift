@@ -7,6 +7,7 @@ public enum APIPath {
     public static let resume = "/v1/resume"
     public static let hosts = "/v1/hosts"
     public static let batches = "/v1/batches"
+    public static let batchRuns = "/v1/batch-runs"
 
     /// `/v1/batches/{id}`, or `/v1/batches/{id}/{action}` for pause, resume, cancel, move, retry-failed.
     public static func batch(_ id: String, _ action: String? = nil) -> String {

@@ -32,6 +32,8 @@ public struct JobView: Codable, Sendable, Equatable {
     public var batchIndex: Int?
     public var prompt: String?
     public var controls: [String: Double]
+    /// A batch run's items, in index order (`show` of a parent only).
+    public var children: [JobView]?
 
     public init(
         id: String,
@@ -105,7 +107,7 @@ public struct JobView: Codable, Sendable, Equatable {
         case batchId = "batch_id"
         case parentId = "parent_id"
         case batchIndex = "batch_index"
-        case prompt, controls
+        case prompt, controls, children
     }
 
     /// Encodes every key, writing `null` for absent values (scripts rely on the keys being there).
@@ -138,5 +140,6 @@ public struct JobView: Codable, Sendable, Equatable {
         try c.encode(batchIndex, forKey: .batchIndex)
         try c.encode(prompt, forKey: .prompt)
         try c.encode(controls, forKey: .controls)
+        try c.encodeIfPresent(children, forKey: .children)
     }
 }

@@ -30,6 +30,11 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "An input file on the daemon's machine, staged as /cosmos/in/<file name>. Repeatable.")
     var input: [String] = []
     @Option(help: "A host label the job needs, K=V (e.g. gpu=a100). Repeatable.") var selector: [String] = []
+    @Flag(
+        name: .customLong("batch-run"),
+        help: "Run every job of --file in one container (the model loads once); prints the parent job."
+    )
+    var batchRun = false
     @Argument(parsing: .postTerminator, help: "The command to run instead of the image's default.")
     var command: [String] = []
 
@@ -37,6 +42,15 @@ struct Submit: AsyncParsableCommand {
         let specs = try file.map { try SpecFile.read(path: $0) } ?? [try specFromFlags()]
         if file != nil, image != nil || name != nil || !command.isEmpty {
             throw CLIError.usage("--file cannot be combined with --image, --name or a command")
+        }
+        if batchRun {
+            guard file != nil else { throw CLIError.usage("--batch-run needs --file with the items") }
+            let parent = try await globals.withClient {
+                try await $0.send(.POST, APIPath.batchRuns, body: SubmitRequest(jobs: specs), as: JobView.self)
+            }
+            if output.json { return try Output.printJSON(parent) }
+            print(parent.id)
+            return
         }
         let response = try await globals.withClient {
             try await $0.send(.POST, APIPath.jobs, body: SubmitRequest(jobs: specs), as: JobsResponse.self)

@@ -37,7 +37,7 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         case let error as StoreError:
             switch error {
             case .jobNotFound, .batchNotFound: return APIError(.notFound, "not_found", error.description)
-            case .batchNotFinished: return APIError(.conflict, "invalid_state", error.description)
+            case .batchNotFinished, .batchRunRetry: return APIError(.conflict, "invalid_state", error.description)
             case .illegalTransition: return APIError(.conflict, "invalid_state", error.description)
             case .notInQueue, .differentPriority, .moveRelativeToItself:
                 return APIError(.conflict, "invalid_move", error.description)

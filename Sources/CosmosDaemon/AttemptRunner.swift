@@ -19,7 +19,7 @@ struct AttemptRunner: Sendable {
     var configuration: DaemonConfiguration { live.current }
     let logger: Logger
 
-    private var metadata: Logger.Metadata {
+    var metadata: Logger.Metadata {
         [
             "JOB_ID": "\(job.id)", "HOST": "\(job.host ?? "")", "attempt": "\(job.attempts)",
             "container": "\(job.containerName)",
@@ -32,6 +32,10 @@ struct AttemptRunner: Sendable {
             let client = try executor.client(for: job.host)
             guard let containerID = try await prepareContainer(client: client, adopting: adopting) else { return }
             let exit = try await superviseContainer(containerID, client: client)
+            if job.kind == .batch {
+                try await finishBatchRun(exit: exit, containerID: containerID, client: client)
+                return
+            }
             let outputs: [String]
             var collectError: String?
             do {
@@ -125,7 +129,8 @@ struct AttemptRunner: Sendable {
             return details.id
         }
         do {
-            try await executor.stage(job, containerID: details.id)
+            let items = job.kind == .batch ? try await runItems() : nil
+            try await executor.stage(job, items: items, containerID: details.id)
         } catch let error as ExecutorError {
             logger.warning("staging failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             try? await client.removeContainer(id: details.id, force: true)
@@ -235,6 +240,7 @@ struct AttemptRunner: Sendable {
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message, stream: chunk.stream, timestamp: timestamp)
                 cursor = timestamp
+                if job.kind == .batch, chunk.stream == .stdout { await noteProgress(message) }
                 FaultInjection.hit(.whileWaiting)
             }
             try await group.waitForAll()
@@ -243,7 +249,7 @@ struct AttemptRunner: Sendable {
 
     /// Whether the container is gone; after a SIGKILL exit, looks for up to a second (a forced removal
     /// kills first and removes a moment later).
-    private func containerVanished(_ containerID: String, client: DockerClient, killed: Bool) async -> Bool {
+    func containerVanished(_ containerID: String, client: DockerClient, killed: Bool) async -> Bool {
         let deadline = ContinuousClock.now + (killed ? .seconds(1) : .zero)
         repeat {
             do {
@@ -261,7 +267,7 @@ struct AttemptRunner: Sendable {
     // MARK: Recording
 
     /// Records the attempt's end; runs in its own task so a shutdown cannot cut it off half-way.
-    private func record(_ outcome: AttemptOutcome) async {
+    func record(_ outcome: AttemptOutcome) async {
         do {
             let (database, job, policy) = (self.database, self.job, configuration.retry)
             let (updated, verdict) = try await Task {

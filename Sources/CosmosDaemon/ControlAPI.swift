@@ -43,6 +43,7 @@ struct ControlAPI: Sendable {
         router.post("/v1/hosts/:name/drain") { _, context in try await drain(true, context: context) }
         router.post("/v1/hosts/:name/resume") { _, context in try await drain(false, context: context) }
         registerBatches(on: router)
+        router.post("/v1/batch-runs") { request, context in try await submitBatchRun(request, context: context) }
     }
 
     // MARK: Handlers
@@ -90,6 +91,34 @@ struct ControlAPI: Sendable {
         scheduler.wake()
         let reasons = try await pendingReasons()
         return try json(JobsResponse(jobs: jobs.map { $0.view(pendingReason: reasons($0)) }), status: .created)
+    }
+
+    /// `submit --batch-run`: the items share one container; prints the parent.
+    func submitBatchRun(_ request: Request, context: ControlRequestContext) async throws -> Response {
+        let caller = try await context.peerCredentials()
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        guard case .object(let object) = try JSONValue.parse(Data(buffer: body)), case .array(let items)? = object["jobs"]
+        else {
+            throw SpecError(field: "jobs", reason: "expected {\"jobs\": [job spec, ...]}")
+        }
+        let specs = try validateSpecs(items, key: "items", caller: caller, nameSingle: true)
+        let parentSpec = try BatchRun.parentSpec(for: specs, limits: configuration.batchRunLimits)
+        let (parent, children) = try await database.submitBatchRun(
+            parent: parentSpec,
+            children: specs,
+            ownerUID: caller.uid
+        )
+        context.logger.info(
+            "batch run submitted",
+            metadata: ["JOB_ID": "\(parent.job.id)", "items": "\(children.count)", "CALLER_UID": "\(caller.uid)"]
+        )
+        scheduler.wake()
+        let reasons = try await pendingReasons()
+        var view = parent.view(pendingReason: reasons(parent))
+        view.children = children.map {
+            RankedJob(job: $0, position: nil).view(pendingReason: reasons(RankedJob(job: $0, position: nil)))
+        }
+        return try json(view, status: .created)
     }
 
     /// Parses and checks every item; the first refusal names `key[i].field` (just the field for a single item).
@@ -156,7 +185,14 @@ struct ControlAPI: Sendable {
 
     func show(_ context: ControlRequestContext) async throws -> Response {
         let ranked = try await database.job(try jobID(context))
-        return try json(ranked.view(pendingReason: try await pendingReasons()(ranked)))
+        let reasons = try await pendingReasons()
+        var view = ranked.view(pendingReason: reasons(ranked))
+        if ranked.job.kind == .batch {
+            view.children = try await database.children(of: ranked.job.id).map {
+                RankedJob(job: $0, position: nil).view(pendingReason: reasons(RankedJob(job: $0, position: nil)))
+            }
+        }
+        return try json(view)
     }
 
     func cancel(_ context: ControlRequestContext) async throws -> Response {
@@ -167,6 +203,7 @@ struct ControlAPI: Sendable {
             metadata: ["JOB_ID": "\(outcome.job.id)", "CALLER_UID": "\(caller.uid)"]
         )
         if outcome.needsStop { scheduler.stop(jobID: outcome.job.id) }
+        if let parent = outcome.job.parentId { scheduler.signalCancelledItems(parentID: parent) }
         return try await respond(job: try await database.job(outcome.job.id))
     }
 

@@ -26,7 +26,7 @@ extension DaemonConfiguration {
             throw ConfigurationError(key: "", reason: "not valid TOML: \(error.description) at \(error.source.begin)")
         }
         var config = embeddedDefault(environment: environment)
-        try checkKeys(root, allowed: ["daemon", "images", "hosts", "inputs"], prefix: "")
+        try checkKeys(root, allowed: ["daemon", "images", "hosts", "inputs", "batch_runs"], prefix: "")
 
         if let daemon = try table(root, "daemon", prefix: "") {
             try checkKeys(
@@ -136,6 +136,23 @@ extension DaemonConfiguration {
             }
             if let size = try number(inputs, "max_size_gib", prefix: "inputs.", range: 0.001...100_000) {
                 config.inputs.maxBytes = Int64(size * Double(1 << 30))
+            }
+        }
+
+        if let runs = try table(root, "batch_runs", prefix: "") {
+            try checkKeys(
+                runs,
+                allowed: ["max_items_one_control", "max_items_two_controls", "max_items_more_controls"],
+                prefix: "batch_runs."
+            )
+            if let n = try integer(runs, "max_items_one_control", prefix: "batch_runs.", range: 1...256) {
+                config.batchRunLimits.oneControl = n
+            }
+            if let n = try integer(runs, "max_items_two_controls", prefix: "batch_runs.", range: 1...256) {
+                config.batchRunLimits.twoControls = n
+            }
+            if let n = try integer(runs, "max_items_more_controls", prefix: "batch_runs.", range: 1...256) {
+                config.batchRunLimits.moreControls = n
             }
         }
 

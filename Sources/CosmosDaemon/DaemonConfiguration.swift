@@ -34,6 +34,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var health = HostHealthSettings()
     /// Which input files jobs may stage, and how large they may be.
     public var inputs = InputSettings()
+    /// How many items one batch run may hold (`[batch_runs]`).
+    public var batchRunLimits = BatchRun.Limits()
 
     /// What a graceful stop does with running containers.
     public enum OnStop: String, Sendable, Equatable, CaseIterable {

@@ -16,14 +16,18 @@ extension DockerExecutor {
     /// Inputs are checked again for the job's owner, opened without following a last link, and read through
     /// the open descriptor (`/proc/self/fd/N`), so a path swapped after the check cannot stage another file.
     /// Files are streamed in 1 MiB chunks, never held whole in memory.
-    func stage(_ job: JobRecord, containerID: String) async throws {
+    func stage(_ job: JobRecord, items: [JobRecord]? = nil, containerID: String) async throws {
         var descriptors: [Int32] = []
         defer { for fd in descriptors { close(fd) } }
         var sources: [TarSource] = [
             .directory(path: "cosmos", mode: 0o755),
             .directory(path: "cosmos/out", mode: 0o777),
             .directory(path: "cosmos/in", mode: 0o755),
-            .bytes(path: "cosmos/job.json", contents: Self.jobDocument(for: job), mode: 0o644),
+            .bytes(
+                path: "cosmos/job.json",
+                contents: items.map { Self.batchDocument(for: job, items: $0) } ?? Self.jobDocument(for: job),
+                mode: 0o644
+            ),
         ]
         if !job.spec.inputs.isEmpty {
             let owner = CallerIdentity.lookup(uid: UInt32(job.ownerUid))
@@ -46,6 +50,13 @@ extension DockerExecutor {
             path: "/",
             body: .stream(chunks, length: Int(chunks.byteCount))
         )
+    }
+
+    /// Writes `/cosmos/cancel` into a running batch run: the indices of the items to skip, one per line.
+    func signalCancelledItems(_ parent: JobRecord, indices: [Int]) async throws {
+        let text = indices.sorted().map(String.init).joined(separator: "\n") + "\n"
+        let archive = TarWriter.archive([.file(path: "cosmos/cancel", contents: Array(text.utf8), mode: 0o644)])
+        try await client(for: parent.host).putArchive(id: parent.containerName, path: "/", body: .bytes(archive))
     }
 
     /// Checks `path` for `owner` and opens the file it resolves to; the descriptor must name that same file.

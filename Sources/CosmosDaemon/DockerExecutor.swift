@@ -116,6 +116,33 @@ final class DockerExecutor: Sendable {
 
     /// The `/cosmos/job.json` document of runner contract v1 (one line).
     static func jobDocument(for job: JobRecord) -> [UInt8] {
+        let document: JSONValue = .object([
+            "version": .number(1),
+            "kind": .string(job.kind.rawValue),
+            "job_id": .string(job.id),
+            "attempt": .number(Double(job.attempts)),
+            "spec": specDocument(job),
+        ])
+        return Array((document.jsonString() + "\n").utf8)
+    }
+
+    /// The batch form: a header line, one item per line in index order, and `]}` on a line of its own.
+    static func batchDocument(for parent: JobRecord, items: [JobRecord]) -> [UInt8] {
+        var text = "{\"version\":1,\"kind\":\"batch\",\"job_id\":\(JSONValue.string(parent.id).jsonString()),"
+            + "\"attempt\":\(parent.attempts),\"items\":[\n"
+        let lines = items.map { item in
+            JSONValue.object([
+                "index": .number(Double(item.batchIndex ?? 0)),
+                "job_id": .string(item.id),
+                "spec": specDocument(item),
+            ]).jsonString()
+        }
+        text += lines.joined(separator: ",\n") + (lines.isEmpty ? "" : "\n") + "]}\n"
+        return Array(text.utf8)
+    }
+
+    /// One job's spec as the container sees it (inputs named by their in-container paths).
+    static func specDocument(_ job: JobRecord) -> JSONValue {
         var spec: [String: JSONValue] = [
             "name": job.spec.name.map(JSONValue.string) ?? .null,
             "kind": .string(job.kind.rawValue),
@@ -127,14 +154,7 @@ final class DockerExecutor: Sendable {
             "inputs": .array(job.spec.inputs.map { .string("/cosmos/in/" + JobSpec.inputFileName($0)) }),
         ]
         if let command = job.spec.command { spec["command"] = .array(command.map(JSONValue.string)) }
-        let document: JSONValue = .object([
-            "version": .number(1),
-            "kind": .string(job.kind.rawValue),
-            "job_id": .string(job.id),
-            "attempt": .number(Double(job.attempts)),
-            "spec": .object(spec),
-        ])
-        return Array((document.jsonString() + "\n").utf8)
+        return .object(spec)
     }
 
     /// Copies `/cosmos/out/` back into `<outputs>/<job id>/`, refusing unsafe entries; returns the files.

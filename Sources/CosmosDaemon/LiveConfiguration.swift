@@ -56,6 +56,9 @@ final class LiveConfiguration: Sendable {
             note("daemon.on_stop", \.onStop)
             note("daemon.reconcile_interval_seconds", \.reconcileIntervalSeconds)
             note("daemon.orphan_grace_seconds", \.orphanGraceSeconds)
+            note("daemon.probe_interval_seconds, down_after_failures, host_down_grace_seconds", \.health)
+            note("batch_runs", \.batchRunLimits)
+            keep("inputs", \.inputs)
             old = merged
             return result
         }

@@ -107,6 +107,26 @@ final class Scheduler: Service, Sendable {
         }
     }
 
+    /// Tells a running batch run which of its items were cancelled (`/cosmos/cancel`).
+    func signalCancelledItems(parentID: String) {
+        let executor = self.executor
+        let logger = self.logger
+        Task {
+            guard let parent = try? await database.job(parentID).job, parent.state.isActive,
+                let children = try? await database.children(of: parentID)
+            else { return }
+            let indices = children.filter { $0.state == .cancelled }.compactMap(\.batchIndex)
+            do {
+                try await executor.signalCancelledItems(parent, indices: indices)
+            } catch {
+                logger.warning(
+                    "telling a batch run about cancelled items failed; they run and are recorded cancelled",
+                    metadata: ["JOB_ID": "\(parentID)", "error": "\(error)"]
+                )
+            }
+        }
+    }
+
     func run() async throws {
         await withDiscardingTaskGroup { group in
             // A long first reconciliation (many containers, slow engines) asks systemd for more start time.

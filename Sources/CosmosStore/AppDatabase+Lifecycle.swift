@@ -25,9 +25,14 @@ public enum AttemptVerdict: Sendable, Equatable {
 /// The scheduler's side of the job life cycle: claim, start, finish, requeue.
 extension AppDatabase {
     /// Jobs currently holding GPUs (starting or running), with their host and devices.
+    ///
+    /// The children of a batch run are not listed: their parent holds the GPUs and the container.
     public func activeJobs() async throws -> [JobRecord] {
         try await writer.read { db in
-            try JobRecord.fetchAll(db, sql: "SELECT * FROM job WHERE state IN ('starting', 'running')")
+            try JobRecord.fetchAll(
+                db,
+                sql: "SELECT * FROM job WHERE state IN ('starting', 'running') AND parent_id IS NULL"
+            )
         }
     }
 
@@ -44,7 +49,10 @@ extension AppDatabase {
         try await writer.write { db in
             if try Self.isPaused(db) { return ([], [:]) }
             var hosts = hosts
-            let active = try JobRecord.fetchAll(db, sql: "SELECT * FROM job WHERE state IN ('starting', 'running')")
+            let active = try JobRecord.fetchAll(
+                db,
+                sql: "SELECT * FROM job WHERE state IN ('starting', 'running') AND parent_id IS NULL"
+            )
             for job in active {
                 if let index = hosts.firstIndex(where: { $0.name == job.host }) {
                     hosts[index].usedDevices.formUnion(job.devices)
@@ -80,6 +88,16 @@ extension AppDatabase {
                 job.error = nil
                 job.notBefore = nil
                 try job.update(db)
+                if job.kind == .batch {
+                    // Its children count this attempt too (a failed run puts them back with it counted).
+                    try db.execute(
+                        sql: """
+                            UPDATE job SET attempts = attempts + 1, host = ?, devices = ?
+                            WHERE parent_id = ? AND state = 'queued'
+                            """,
+                        arguments: [job.host, String(decoding: try JSONEncoder().encode(job.devices), as: UTF8.self), job.id]
+                    )
+                }
                 try Self.appendEvent(
                     db,
                     job: job.id,
@@ -129,6 +147,31 @@ extension AppDatabase {
             var job = try Self.fetchJob(db, id)
             guard job.attempts == attempt, job.state.isActive || job.state == .cancelled else {
                 return (job, .stale)
+            }
+            if job.kind == .batch {
+                // A batch run that ends without its manifest failed as a whole: its items go back alone.
+                let whole: BatchRunOutcome
+                switch outcome {
+                case .exited(let code, let oomKilled, _, let error):
+                    whole = .failedWhole(
+                        reason: oomKilled ? Reason.oom : Reason.exitCode(code),
+                        error: error ?? "the batch run ended without a manifest"
+                    )
+                case .infrastructureFailure(let reason, let error):
+                    whole = .failedWhole(reason: reason, error: error)
+                }
+                let wasCancelled = job.state == .cancelled
+                guard
+                    let (parent, _) = try Self.finishBatchRun(
+                        db,
+                        id,
+                        attempt: attempt,
+                        outcome: whole,
+                        policy: policy,
+                        now: now
+                    )
+                else { return (job, .stale) }
+                return (parent, wasCancelled ? .stayedCancelled : .failed)
             }
             var generator = SystemRandomNumberGenerator()
             let verdict: AttemptVerdict

@@ -262,6 +262,17 @@ extension AppDatabase {
         if !wasActive { job.finishedAt = now }
         try job.update(db)
         try Self.appendEvent(db, job: id, type: "cancel", message: job.reason ?? "", at: now)
+        if job.kind == .batch {
+            // A cancelled run cancels what of it has not ended; its container is stopped.
+            for child in try Self.children(db, id) where !child.state.isTerminal {
+                var cancelled = child
+                cancelled.state = try Self.apply(.cancel, to: child)
+                cancelled.reason = job.reason
+                cancelled.finishedAt = now
+                try cancelled.update(db)
+                try Self.appendEvent(db, job: child.id, type: "cancel", message: "with batch run \(id)", at: now)
+            }
+        }
         return CancelOutcome(job: job, needsStop: wasActive)
     }
 
@@ -277,6 +288,7 @@ extension AppDatabase {
     static func retry(_ db: Database, _ id: String) throws -> JobRecord {
         do {
             var job = try Self.fetchJob(db, id)
+            guard job.kind != .batch else { throw StoreError.batchRunRetry(id) }
             job.state = try Self.apply(.retry, to: job)
             job.retryBase = job.attempts
             job.notBefore = nil

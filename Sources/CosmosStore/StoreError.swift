@@ -16,6 +16,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidPosition(Int)
     /// No batch has this id.
     case batchNotFound(String)
+    /// A batch run's parent is not retried; its failed items are.
+    case batchRunRetry(String)
     /// Only a finished batch can be deleted.
     case batchNotFinished(id: String, status: String)
 
@@ -34,6 +36,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
             "job \(id) cannot be moved relative to itself"
         case .invalidPosition(let position):
             "position \(position) is invalid: positions start at 1"
+        case .batchRunRetry(let id):
+            "job \(id) is a batch run: retry its failed items (`cosmosctl show \(id)` lists them)"
         case .batchNotFound(let id):
             "no batch with id \(id); `cosmosctl batch list` shows the batches"
         case .batchNotFinished(let id, let status):

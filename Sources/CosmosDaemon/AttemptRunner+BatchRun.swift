@@ -1,0 +1,127 @@
+import CosmosDomain
+import CosmosStore
+import DockerEngine
+import Foundation
+import Logging
+
+/// A batch run's attempt: its items' progress while it runs, and their verdicts from the manifest at the end.
+extension AttemptRunner {
+    /// The children that ride in this run: not ended, in index order.
+    func runItems() async throws -> [JobRecord] {
+        try await database.children(of: job.id).filter { !$0.state.isTerminal }
+    }
+
+    /// Applies one `##cosmos progress` line to its child.
+    func noteProgress(_ message: [UInt8]) async {
+        let line = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .newlines)
+        guard let progress = BatchRun.Progress.parse(line) else { return }
+        do {
+            if let child = try await database.noteItemProgress(job.id, attempt: job.attempts, progress: progress) {
+                logger.info(
+                    "batch item progress",
+                    metadata: metadata.merging(
+                        ["JOB_ID": "\(child.id)", "PARENT_ID": "\(job.id)", "index": "\(progress.index)",
+                         "state": "\(child.state.rawValue)"]
+                    ) { $1 }
+                )
+            }
+        } catch {
+            logger.warning("recording batch progress failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
+    /// Collects the run's outputs, reads its manifest, hands each child its files and records everything.
+    ///
+    /// A run that was OOM-killed, or exited non-zero without a manifest, failed as a whole: its children go
+    /// back to the queue alone. Otherwise the manifest decides each child (one it does not name fails).
+    func finishBatchRun(
+        exit: (code: Int, oomKilled: Bool, error: String?),
+        containerID: String,
+        client: DockerClient
+    ) async throws {
+        let files: [String]
+        do {
+            files = try await executor.collectOutputs(job, containerID: containerID)
+        } catch {
+            logger.warning("collecting batch outputs failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            files = []
+        }
+        let folder = URL(fileURLWithPath: configuration.outputsDirectory).appendingPathComponent(job.id)
+        var manifest: BatchRun.Manifest?
+        var manifestError: String?
+        if files.contains("manifest.json") {
+            do {
+                let data = try Data(contentsOf: folder.appendingPathComponent("manifest.json"))
+                manifest = try JSONDecoder().decode(BatchRun.Manifest.self, from: data)
+            } catch {
+                manifestError = "the manifest is unreadable: \(error)"
+            }
+        } else {
+            manifestError = "the run wrote no manifest"
+        }
+        let outcome: BatchRunOutcome
+        if exit.oomKilled {
+            outcome = .failedWhole(reason: Reason.oom, error: "the batch run was killed for exceeding its memory limit")
+        } else if exit.code != 0, manifest == nil {
+            outcome = .failedWhole(
+                reason: Reason.exitCode(exit.code),
+                error: exit.error ?? "the batch run exited \(exit.code) without a manifest"
+            )
+        } else {
+            let children = try await database.children(of: job.id)
+            let indices = children.compactMap(\.batchIndex)
+            var verdicts = BatchRun.verdicts(
+                indices: indices,
+                manifest: manifest,
+                files: Set(files),
+                manifestError: manifestError
+            )
+            for child in children {
+                guard let index = child.batchIndex, case .succeeded(let outputs)? = verdicts[index] else { continue }
+                verdicts[index] = .succeeded(outputs: hand(outputs, of: index, to: child.id, from: folder))
+            }
+            outcome = .finished(exitCode: exit.code, verdicts: verdicts, error: exit.error)
+        }
+        if await containerVanished(containerID, client: client, killed: exit.code == 137 && !exit.oomKilled) {
+            throw AttemptError.containerLost(containerID)
+        }
+        let result = try await Task {
+            try await database.finishBatchRun(job.id, attempt: job.attempts, outcome: outcome, policy: configuration.retry)
+        }.value
+        if let (parent, children) = result {
+            var fields = metadata
+            fields["state"] = "\(parent.state.rawValue)"
+            fields["reason"] = "\(parent.reason ?? "")"
+            fields["items"] = "\(children.map { "\($0.batchIndex ?? -1)=\($0.state.rawValue)" }.joined(separator: ","))"
+            logger.info("batch run ended", metadata: fields)
+        }
+        try? await client.removeContainer(id: containerID, force: true)
+    }
+
+    /// Moves an item's files from the run's folder into the child's own; returns them relative to it.
+    ///
+    /// `0/video.mp4` of item 0 becomes `video.mp4` in the child's folder; other paths keep their names.
+    private func hand(_ outputs: [String], of index: Int, to childID: String, from folder: URL) -> [String] {
+        let destination = URL(fileURLWithPath: configuration.outputsDirectory).appendingPathComponent(childID)
+        try? FileManager.default.removeItem(at: destination)
+        var moved: [String] = []
+        for path in outputs {
+            let relative = path.hasPrefix("\(index)/") ? String(path.dropFirst("\(index)/".count)) : path
+            let target = destination.appendingPathComponent(relative)
+            do {
+                try FileManager.default.createDirectory(
+                    at: target.deletingLastPathComponent(),
+                    withIntermediateDirectories: true
+                )
+                try FileManager.default.moveItem(at: folder.appendingPathComponent(path), to: target)
+                moved.append(relative)
+            } catch {
+                logger.warning(
+                    "handing a batch output to its item failed",
+                    metadata: metadata.merging(["JOB_ID": "\(childID)", "path": "\(path)", "error": "\(error)"]) { $1 }
+                )
+            }
+        }
+        return moved.sorted()
+    }
+}

@@ -1,0 +1,205 @@
+import CosmosDomain
+import Foundation
+import GRDB
+
+/// How a batch run's container ended, as the runner saw it.
+public enum BatchRunOutcome: Sendable, Equatable {
+    /// The run ended and its manifest (or its absence, with exit 0) decides each child.
+    case finished(exitCode: Int, verdicts: [Int: BatchRun.ItemVerdict], error: String?)
+    /// The container failed as a whole (non-zero exit without a manifest, OOM, lost, engine failure): the
+    /// children go back to the queue as single jobs at the parent's place, counting an attempt.
+    case failedWhole(reason: String, error: String)
+}
+
+/// Parent/child batch runs: one parent holds the queue place; its children ride in its container.
+extension AppDatabase {
+    /// Creates a parent of kind `batch` at the tail of the queue and its children (no positions of their own).
+    public func submitBatchRun(parent: JobSpec, children: [JobSpec], ownerUID: UInt32, now: Date = Date())
+        async throws -> (parent: RankedJob, children: [JobRecord])
+    {
+        try await writer.write { db in
+            let ranked = try Self.insertJobs(db, [parent], ownerUID: ownerUID, batchID: nil, now: now)[0]
+            var created: [JobRecord] = []
+            for (index, spec) in children.enumerated() {
+                var child = JobRecord(
+                    id: try Self.newJobID(db),
+                    name: spec.name,
+                    kind: spec.kind,
+                    priority: ranked.job.priority,
+                    seq: ranked.job.seq,
+                    image: spec.image,
+                    spec: spec,
+                    gpus: spec.gpus,
+                    ownerUid: Int(ownerUID),
+                    createdAt: now
+                )
+                child.parentId = ranked.job.id
+                child.batchIndex = index
+                try child.insert(db)
+                try Self.appendEvent(db, job: child.id, type: "submitted", message: "item \(index) of \(ranked.job.id)")
+                created.append(child)
+            }
+            return (ranked, created)
+        }
+    }
+
+    /// A parent's children in index order.
+    public func children(of parentID: String) async throws -> [JobRecord] {
+        try await writer.read { db in try Self.children(db, parentID) }
+    }
+
+    /// Applies a progress line of the parent's current attempt to the child at `index`; returns the child.
+    ///
+    /// `running` marks the item running; `succeeded` and `failed` end it early (the manifest has the last word).
+    public func noteItemProgress(_ parentID: String, attempt: Int, progress: BatchRun.Progress, now: Date = Date())
+        async throws -> JobRecord?
+    {
+        try await writer.write { db in
+            let parent = try Self.fetchJob(db, parentID)
+            guard parent.attempts == attempt, parent.state.isActive,
+                let child = try Self.children(db, parentID).first(where: { $0.batchIndex == progress.index }),
+                !child.state.isTerminal
+            else { return nil }
+            switch progress.state {
+            case .running:
+                guard child.state != .running else { return child }
+                return try Self.settle(db, child, to: .running, parent: parent, now: now)
+            case .succeeded:
+                return try Self.settle(db, child, to: .succeeded, parent: parent, now: now)
+            case .failed:
+                var failed = child
+                failed.error = progress.message ?? "the item failed"
+                failed.reason = "item failed"
+                return try Self.settle(db, failed, to: .failed, parent: parent, now: now)
+            }
+        }
+    }
+
+    /// Records the end of a batch run in one transaction: each child's state and outputs, and the parent.
+    public func finishBatchRun(
+        _ parentID: String,
+        attempt: Int,
+        outcome: BatchRunOutcome,
+        policy: RetryPolicy,
+        now: Date = Date()
+    ) async throws -> (parent: JobRecord, children: [JobRecord])? {
+        try await writer.write { db in
+            try Self.finishBatchRun(db, parentID, attempt: attempt, outcome: outcome, policy: policy, now: now)
+        }
+    }
+
+    /// ``finishBatchRun(_:attempt:outcome:policy:now:)`` inside the caller's transaction.
+    static func finishBatchRun(
+        _ db: Database,
+        _ parentID: String,
+        attempt: Int,
+        outcome: BatchRunOutcome,
+        policy: RetryPolicy,
+        now: Date
+    ) throws -> (parent: JobRecord, children: [JobRecord])? {
+        do {
+            var parent = try Self.fetchJob(db, parentID)
+            guard parent.attempts == attempt, parent.state.isActive || parent.state == .cancelled else { return nil }
+            var children: [JobRecord] = []
+            switch outcome {
+            case .finished(let code, let verdicts, let error):
+                for child in try Self.children(db, parentID) {
+                    guard child.state != .cancelled, let index = child.batchIndex, let verdict = verdicts[index]
+                    else {
+                        children.append(child)
+                        continue
+                    }
+                    var updated = child
+                    switch verdict {
+                    case .succeeded(let outputs):
+                        updated.outputs = outputs
+                        updated.error = nil
+                        updated.reason = nil
+                        children.append(try Self.settle(db, updated, to: .succeeded, parent: parent, now: now))
+                    case .failed(let message):
+                        updated.outputs = []
+                        updated.error = message
+                        updated.reason = "item failed"
+                        children.append(try Self.settle(db, updated, to: .failed, parent: parent, now: now))
+                    case .cancelled:
+                        children.append(try Self.settle(db, updated, to: .cancelled, parent: parent, now: now))
+                    }
+                }
+                parent.exitCode = code
+                parent.error = error
+                if parent.state != .cancelled {
+                    parent.reason = code == 0 ? nil : Reason.exitCode(code)
+                    parent.state = try Self.apply(code == 0 ? .succeed : .fail, to: parent)
+                }
+            case .failedWhole(let reason, let error):
+                // Back to the queue as single jobs, in index order, where the parent stood.
+                for child in try Self.children(db, parentID) where !child.state.isTerminal {
+                    var single = child
+                    single.error = error
+                    single.reason = "batch run failed: \(reason)"
+                    if single.attemptsInRun >= policy.maxAttempts {
+                        children.append(try Self.settle(db, single, to: .failed, parent: parent, now: now))
+                        continue
+                    }
+                    if single.state.isActive { single.state = try Self.apply(.requeue, to: single) }
+                    single.parentId = nil
+                    single.host = nil
+                    single.devices = []
+                    single.seq = try Self.keyBefore(db, parent.seq, priority: single.priority)
+                    try single.update(db)
+                    try Self.appendEvent(db, job: single.id, type: "requeued", message: "alone: \(reason)", at: now)
+                    children.append(single)
+                }
+                parent.error = error
+                if parent.state != .cancelled {
+                    parent.reason = reason
+                    parent.state = try Self.apply(.fail, to: parent)
+                }
+            }
+            parent.finishedAt = now
+            try parent.update(db)
+            try Self.appendEvent(db, job: parentID, type: "batch_run_ended", message: parent.reason ?? "", at: now)
+            return (parent, children)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func children(_ db: Database, _ parentID: String) throws -> [JobRecord] {
+        try JobRecord.fetchAll(
+            db,
+            sql: "SELECT * FROM job WHERE parent_id = ? ORDER BY batch_index",
+            arguments: [parentID]
+        )
+    }
+
+    /// Walks a child through the state machine to `target`, as its parent's attempt, and saves it.
+    static func settle(_ db: Database, _ child: JobRecord, to target: JobState, parent: JobRecord, now: Date) throws
+        -> JobRecord
+    {
+        var child = child
+        let path: [JobEvent]
+        switch (child.state, target) {
+        case (.queued, .running), (.queued, .succeeded): path = [.claim, .start] + (target == .succeeded ? [.succeed] : [])
+        case (.starting, .running): path = [.start]
+        case (.starting, .succeeded), (.running, .succeeded): path = [.succeed]
+        case (_, .failed): path = [.fail]
+        case (_, .cancelled): path = [.cancel]
+        default: path = []
+        }
+        for event in path {
+            if event == .claim {
+                // The attempt was counted when the parent was claimed.
+                child.host = parent.host
+                child.devices = parent.devices
+                child.containerId = parent.containerId
+            }
+            if event == .start { child.startedAt = child.startedAt ?? now }
+            child.state = try Self.apply(event, to: child)
+        }
+        if child.state.isTerminal { child.finishedAt = now }
+        try child.update(db)
+        try Self.appendEvent(db, job: child.id, type: child.state.rawValue, message: "item \(child.batchIndex ?? -1)")
+        return child
+    }
+}
