@@ -72,11 +72,15 @@ enum Output {
             guard let value else { continue }
             print("\((name + ":").padding(toLength: 11, withPad: " ", startingAt: 0)) \(value)")
         }
-        if let index = job.batchIndex, let parent = job.parentId { print("item:       \(index) of batch run \(parent)") }
+        if let index = job.batchIndex, let parent = job.parentId {
+            print("item:       \(index) of batch run \(parent)")
+        }
         if let children = job.children, !children.isEmpty {
             print("items:")
             for child in children {
-                let detail = child.error.map { "  " + $0 } ?? (child.outputs.isEmpty ? "" : "  " + child.outputs.joined(separator: ", "))
+                let detail =
+                    child.error.map { "  " + $0 }
+                    ?? (child.outputs.isEmpty ? "" : "  " + child.outputs.joined(separator: ", "))
                 print("  \(child.batchIndex ?? 0)  \(child.id)  \(child.state.rawValue)\(detail)")
             }
         }

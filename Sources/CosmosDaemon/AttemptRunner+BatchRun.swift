@@ -20,8 +20,10 @@ extension AttemptRunner {
                 logger.info(
                     "batch item progress",
                     metadata: metadata.merging(
-                        ["JOB_ID": "\(child.id)", "PARENT_ID": "\(job.id)", "index": "\(progress.index)",
-                         "state": "\(child.state.rawValue)"]
+                        [
+                            "JOB_ID": "\(child.id)", "PARENT_ID": "\(job.id)", "index": "\(progress.index)",
+                            "state": "\(child.state.rawValue)",
+                        ]
                     ) { $1 }
                 )
             }
@@ -86,7 +88,12 @@ extension AttemptRunner {
             throw AttemptError.containerLost(containerID)
         }
         let result = try await Task {
-            try await database.finishBatchRun(job.id, attempt: job.attempts, outcome: outcome, policy: configuration.retry)
+            try await database.finishBatchRun(
+                job.id,
+                attempt: job.attempts,
+                outcome: outcome,
+                policy: configuration.retry
+            )
         }.value
         if let (parent, children) = result {
             var fields = metadata

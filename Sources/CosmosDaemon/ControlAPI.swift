@@ -97,7 +97,8 @@ struct ControlAPI: Sendable {
     func submitBatchRun(_ request: Request, context: ControlRequestContext) async throws -> Response {
         let caller = try await context.peerCredentials()
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        guard case .object(let object) = try JSONValue.parse(Data(buffer: body)), case .array(let items)? = object["jobs"]
+        guard case .object(let object) = try JSONValue.parse(Data(buffer: body)),
+            case .array(let items)? = object["jobs"]
         else {
             throw SpecError(field: "jobs", reason: "expected {\"jobs\": [job spec, ...]}")
         }

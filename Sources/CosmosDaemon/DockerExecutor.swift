@@ -128,7 +128,8 @@ final class DockerExecutor: Sendable {
 
     /// The batch form: a header line, one item per line in index order, and `]}` on a line of its own.
     static func batchDocument(for parent: JobRecord, items: [JobRecord]) -> [UInt8] {
-        var text = "{\"version\":1,\"kind\":\"batch\",\"job_id\":\(JSONValue.string(parent.id).jsonString()),"
+        var text =
+            "{\"version\":1,\"kind\":\"batch\",\"job_id\":\(JSONValue.string(parent.id).jsonString()),"
             + "\"attempt\":\(parent.attempts),\"items\":[\n"
         let lines = items.map { item in
             JSONValue.object([

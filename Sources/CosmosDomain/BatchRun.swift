@@ -35,7 +35,10 @@ public enum BatchRun {
         for (index, spec) in specs.enumerated() {
             let field = "items[\(index)]"
             guard spec.kind == .inference else {
-                throw SpecError(field: field + ".kind", reason: "batch runs hold inference jobs only (got \(spec.kind.rawValue))")
+                throw SpecError(
+                    field: field + ".kind",
+                    reason: "batch runs hold inference jobs only (got \(spec.kind.rawValue))"
+                )
             }
             guard spec.inputs.isEmpty else {
                 throw SpecError(field: field + ".inputs", reason: "batch runs do not stage inputs; submit it alone")
@@ -60,7 +63,8 @@ public enum BatchRun {
             {
                 throw SpecError(
                     field: field + ".params.\(key)",
-                    reason: "differs from items[0]: only \(itemParams.sorted().joined(separator: ", ")) may differ per item"
+                    reason:
+                        "differs from items[0]: only \(itemParams.sorted().joined(separator: ", ")) may differ per item"
                 )
             }
         }

@@ -178,9 +178,19 @@ extension AppDatabase {
         -> JobRecord
     {
         var child = child
+        if child.state == .held { child.state = try Self.apply(.release, to: child) }
+        if child.state.isTerminal, child.state != target {
+            // Ended early by a progress line; the manifest is the record and has the last word.
+            child.state = target
+            child.finishedAt = now
+            try child.update(db)
+            try Self.appendEvent(db, job: child.id, type: target.rawValue, message: "from the manifest")
+            return child
+        }
         let path: [JobEvent]
         switch (child.state, target) {
-        case (.queued, .running), (.queued, .succeeded): path = [.claim, .start] + (target == .succeeded ? [.succeed] : [])
+        case (.queued, .running), (.queued, .succeeded):
+            path = [.claim, .start] + (target == .succeeded ? [.succeed] : [])
         case (.starting, .running): path = [.start]
         case (.starting, .succeeded), (.running, .succeeded): path = [.succeed]
         case (_, .failed): path = [.fail]

@@ -95,7 +95,9 @@ extension AppDatabase {
                             UPDATE job SET attempts = attempts + 1, host = ?, devices = ?
                             WHERE parent_id = ? AND state = 'queued'
                             """,
-                        arguments: [job.host, String(decoding: try JSONEncoder().encode(job.devices), as: UTF8.self), job.id]
+                        arguments: [
+                            job.host, String(decoding: try JSONEncoder().encode(job.devices), as: UTF8.self), job.id,
+                        ]
                     )
                 }
                 try Self.appendEvent(

@@ -311,6 +311,10 @@ extension AppDatabase {
     {
         try await writer.write { db in
             var job = try Self.fetchJob(db, id)
+            if event == .hold || event == .release, job.parentId != nil {
+                // An item of a batch run rides with its parent: hold the parent instead.
+                throw StoreError.notInQueue(jobID: id, state: job.state)
+            }
             job.state = try Self.apply(event, to: job)
             change(&job)
             try job.update(db)

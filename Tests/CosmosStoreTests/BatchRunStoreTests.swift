@@ -33,14 +33,20 @@ struct BatchRunStoreTests {
         let (parent, _) = try await submitRun(db)
         _ = try await db.database.claimNext(hosts: hosts, policy: .backfill)
         _ = try await db.database.markRunning(parent, attempt: 1, containerID: "c")
-        let running = try await db.database.noteItemProgress(parent, attempt: 1, progress: .init(index: 0, state: .running))
+        let running = try await db.database.noteItemProgress(
+            parent,
+            attempt: 1,
+            progress: .init(index: 0, state: .running)
+        )
         #expect(running?.state == .running)
         let result = try await db.database.finishBatchRun(
             parent,
             attempt: 1,
             outcome: .finished(
                 exitCode: 0,
-                verdicts: [0: .succeeded(outputs: ["video.mp4"]), 1: .failed(error: "bad"), 2: .succeeded(outputs: [])],
+                verdicts: [
+                    0: .succeeded(outputs: ["video.mp4"]), 1: .failed(error: "bad"), 2: .succeeded(outputs: []),
+                ],
                 error: nil
             ),
             policy: RetryPolicy()
@@ -68,7 +74,11 @@ struct BatchRunStoreTests {
         let order = try await db.order()
         #expect(order == children + after, "\(order) before \(before)")
         let singles = try await db.database.list().filter { children.contains($0.job.id) }.map(\.job)
-        #expect(singles.allSatisfy { $0.parentId == nil && $0.attempts == 1 && $0.reason == "batch run failed: exit code 3" })
+        #expect(
+            singles.allSatisfy {
+                $0.parentId == nil && $0.attempts == 1 && $0.reason == "batch run failed: exit code 3"
+            }
+        )
     }
 
     @Test("children out of attempts fail instead of going back")
