@@ -38,6 +38,7 @@
 #     docker0. Here every engine has its own netns, where --bridge=none --iptables=false is harmless.
 set -Eeuo pipefail
 
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RUN_BASE=/run/cosmos-test-engines
 DATA_BASE=/var/lib/cosmos-test-engines
 NETNS_DIR=/var/run/netns
@@ -267,7 +268,8 @@ start_engine() {
     (
       cd /
       close_inherited_fds
-      exec setsid nsenter --net="$NETNS_DIR/$name" unshare --uts \
+      # No signal blocked or ignored: dockerd passes its mask down to every container.
+      exec python3 "$SCRIPT_DIR/exec-clean-signals.py" setsid nsenter --net="$NETNS_DIR/$name" unshare --uts \
         sh -c 'echo "$0" >/proc/sys/kernel/hostname && exec "$@"' "$name" \
         dockerd \
         --config-file "$cfg" \

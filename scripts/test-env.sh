@@ -21,7 +21,7 @@ set -Eeuo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FAKE_MODEL_SRC="$SCRIPT_DIR/fake-model/fake-model"
 
-PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates systemd)
+PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates systemd python3)
 DOCKER_SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/cosmos-test-dockerd.log
 DOCKERD_TIMEOUT=${COSMOS_TEST_DOCKERD_TIMEOUT:-60}
@@ -195,7 +195,8 @@ start_engine() {
         fd=${fd##*/}
         [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
       done
-      exec setsid dockerd "${flags[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null
+      # No signal blocked or ignored: dockerd passes its mask down to every container.
+      exec python3 "$SCRIPT_DIR/exec-clean-signals.py" setsid dockerd "${flags[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null
     ) &
     pid=$!
     rc=0

@@ -50,7 +50,8 @@ extension AppDatabase {
 
     /// Applies a progress line of the parent's current attempt to the child at `index`; returns the child.
     ///
-    /// `running` marks the item running; `succeeded` and `failed` end it early (the manifest has the last word).
+    /// `running` marks the item running. `succeeded` and `failed` say so in its `reason` while it stays
+    /// `running`: only the manifest ends an item, so a run that dies first puts it back in the queue.
     public func noteItemProgress(_ parentID: String, attempt: Int, progress: BatchRun.Progress, now: Date = Date())
         async throws -> JobRecord?
     {
@@ -60,18 +61,19 @@ extension AppDatabase {
                 let child = try Self.children(db, parentID).first(where: { $0.batchIndex == progress.index }),
                 !child.state.isTerminal
             else { return nil }
+            var updated = child
             switch progress.state {
             case .running:
                 guard child.state != .running else { return child }
-                return try Self.settle(db, child, to: .running, parent: parent, now: now)
+                updated.reason = nil
             case .succeeded:
-                return try Self.settle(db, child, to: .succeeded, parent: parent, now: now)
+                updated.reason = "done in the run (succeeded); final when the run ends"
             case .failed:
-                var failed = child
-                failed.error = progress.message ?? "the item failed"
-                failed.reason = "item failed"
-                return try Self.settle(db, failed, to: .failed, parent: parent, now: now)
+                updated.reason =
+                    "done in the run (failed: \(progress.message ?? "no message")); final when the run ends"
             }
+            // Results are final only with the manifest: a run that dies before it puts its items back.
+            return try Self.settle(db, updated, to: .running, parent: parent, now: now)
         }
     }
 
@@ -179,12 +181,8 @@ extension AppDatabase {
     {
         var child = child
         if child.state == .held { child.state = try Self.apply(.release, to: child) }
-        if child.state.isTerminal, child.state != target {
-            // Ended early by a progress line; the manifest is the record and has the last word.
-            child.state = target
-            child.finishedAt = now
-            try child.update(db)
-            try Self.appendEvent(db, job: child.id, type: target.rawValue, message: "from the manifest")
+        if child.state == target, child.state.isTerminal {
+            try child.update(db)  // ended early by a progress line: now with its outputs or error
             return child
         }
         let path: [JobEvent]

@@ -39,6 +39,18 @@ struct BatchRunStoreTests {
             progress: .init(index: 0, state: .running)
         )
         #expect(running?.state == .running)
+        let done = try await db.database.noteItemProgress(
+            parent,
+            attempt: 1,
+            progress: .init(index: 0, state: .succeeded)
+        )
+        #expect(done?.state == .running && done?.reason?.hasPrefix("done in the run (succeeded)") == true)
+        let failed = try await db.database.noteItemProgress(
+            parent,
+            attempt: 1,
+            progress: .init(index: 1, state: .failed, message: "bad")
+        )
+        #expect(failed?.state == .running)
         let result = try await db.database.finishBatchRun(
             parent,
             attempt: 1,
@@ -54,6 +66,7 @@ struct BatchRunStoreTests {
         #expect(result?.parent.state == .succeeded)
         #expect(result?.children.map(\.state) == [.succeeded, .failed, .succeeded])
         #expect(result?.children[0].outputs == ["video.mp4"] && result?.children[1].error == "bad")
+        #expect(result?.children[0].reason == nil && result?.children[1].reason == "item failed")
     }
 
     @Test("a run that fails as a whole puts its children back alone, in order, at the parent's place")

@@ -45,7 +45,7 @@ struct BatchRunIntegrationTests {
             for child in parent.children ?? [] {
                 #expect(child.state == .queued && child.position == nil && child.parentId == parent.id)
             }
-            // While the run goes on, progress lines move the items: one runs while later ones still wait.
+            // While the run goes on, progress lines move the items: one runs while a later one still waits.
             try waitUntil("an item runs while a later one waits", timeout: 60) {
                 let children = try childIDs.map { try daemon.show($0) }
                 return children.contains { $0.state == .running } && children.last?.state == .queued
@@ -82,7 +82,7 @@ struct BatchRunIntegrationTests {
             let children = try daemon.waitFinished(childIDs, timeout: 120)
             for child in children {
                 #expect(child.state == .succeeded, "\(child.id): \(child.reason ?? "") \(child.error ?? "")")
-                #expect(child.attempts == 2 && child.outputs == ["video.mp4"])
+                #expect(child.attempts == 2 && child.outputs.contains("video.mp4"))
                 #expect(child.reason == "batch run failed: exit code 3")
             }
         }

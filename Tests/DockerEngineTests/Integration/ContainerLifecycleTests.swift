@@ -166,7 +166,7 @@ struct ContainerLifecycleTests {
     func idempotentStartStop() async throws {
         try await Support.withClient { client in
             let name = Support.uniqueName("idem")
-            let script = "trap 'exit 0' TERM; echo ready; sleep 100 & wait"
+            let script = "trap 'exit 0' TERM; echo ready; while :; do sleep 0.1; done"
             try await Support.withContainer(client, name: name, Support.shell(script)) { id in
                 #expect(try await client.startContainer(id: id))
                 try await Support.waitForOutput(client, id: id, "ready\n")
@@ -206,7 +206,9 @@ struct ContainerLifecycleTests {
     func kill() async throws {
         try await Support.withClient { client in
             let name = Support.uniqueName("kill")
-            let script = "trap 'exit 42' USR1; echo ready; sleep 100 & wait"
+            // Short foreground sleeps: the shell runs the trap after each one, so a signal that lands
+            // before any wait started is still acted on (a `sleep 100 & wait` misses it under load).
+            let script = "trap 'exit 42' USR1; echo ready; while :; do sleep 0.1; done"
             try await Support.withContainer(client, name: name, Support.shell(script)) { id in
                 let wait = try await client.registerWait(id: id, condition: .nextExit)
                 try await client.startContainer(id: id)
