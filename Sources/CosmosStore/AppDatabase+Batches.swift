@@ -74,28 +74,29 @@ extension AppDatabase {
 
     /// Pauses a batch: its queued jobs are held; running ones finish.
     public func pauseBatch(_ id: String, byUID uid: UInt32) async throws -> BatchRecord {
-        try await writer.write { db in
-            var batch = try Self.fetchBatch(db, id)
-            batch.paused = true
-            try batch.update(db, columns: ["paused"])
-            for job in try Self.jobsOfBatch(db, id) where job.state == .queued {
-                try Self.applyAndSave(db, .hold, to: job)
-            }
-            try Self.appendEvent(db, job: nil, type: "batch_paused", message: "\(id) by uid \(uid)")
-            return try Self.fetchBatch(db, id)
-        }
+        try await setPaused(batch: id, true, byUID: uid)
     }
 
     /// Resumes a paused batch: its held jobs go back to the queue at their places.
     public func resumeBatch(_ id: String, byUID uid: UInt32) async throws -> BatchRecord {
+        try await setPaused(batch: id, false, byUID: uid)
+    }
+
+    private func setPaused(batch id: String, _ paused: Bool, byUID uid: UInt32) async throws -> BatchRecord {
         try await writer.write { db in
             var batch = try Self.fetchBatch(db, id)
-            batch.paused = false
+            batch.paused = paused
             try batch.update(db, columns: ["paused"])
-            for job in try Self.jobsOfBatch(db, id) where job.state == .held {
-                try Self.applyAndSave(db, .release, to: job)
+            let (from, event): (JobState, JobEvent) = paused ? (.queued, .hold) : (.held, .release)
+            for job in try Self.jobsOfBatch(db, id) where job.state == from {
+                try Self.applyAndSave(db, event, to: job)
             }
-            try Self.appendEvent(db, job: nil, type: "batch_resumed", message: "\(id) by uid \(uid)")
+            try Self.appendEvent(
+                db,
+                job: nil,
+                type: paused ? "batch_paused" : "batch_resumed",
+                message: "\(id) by uid \(uid)"
+            )
             return try Self.fetchBatch(db, id)
         }
     }
