@@ -20,10 +20,12 @@ struct AttemptRunner: Sendable {
     let logger: Logger
 
     var metadata: Logger.Metadata {
-        [
+        var fields: Logger.Metadata = [
             "JOB_ID": "\(job.id)", "HOST": "\(job.host ?? "")", "attempt": "\(job.attempts)",
             "container": "\(job.containerName)",
         ]
+        if let batch = job.batchId { fields["BATCH_ID"] = "\(batch)" }
+        return fields
     }
 
     /// Runs (or, when `adopting`, resumes) the attempt; returns when it is recorded or the task is cancelled.

@@ -257,13 +257,12 @@ final class Scheduler: Service, Sendable {
             state.withLock { $0.pendingReasons = pending }
             if !claimed.isEmpty { FaultInjection.hit(.afterClaim) }
             for job in claimed {
-                logger.info(
-                    "job claimed",
-                    metadata: [
-                        "JOB_ID": "\(job.id)", "HOST": "\(job.host ?? "")", "attempt": "\(job.attempts)",
-                        "devices": "\(job.devices.joined(separator: ","))",
-                    ]
-                )
+                var fields: Logger.Metadata = [
+                    "JOB_ID": "\(job.id)", "HOST": "\(job.host ?? "")", "attempt": "\(job.attempts)",
+                    "devices": "\(job.devices.joined(separator: ","))",
+                ]
+                if let batch = job.batchId { fields["BATCH_ID"] = "\(batch)" }
+                logger.info("job claimed", metadata: fields)
                 launch(job, adopting: false, in: &group)
             }
         } catch is CancellationError {

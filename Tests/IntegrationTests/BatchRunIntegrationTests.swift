@@ -127,4 +127,34 @@ struct BatchRunIntegrationTests {
             }
         }
     }
+
+    @Test("cancelling one item of a running run: the container skips it; cancelling the parent stops the run")
+    func cancelItemAndParent() throws {
+        try withDaemon { daemon in
+            let file = try itemsFile(daemon, count: 4, env: ["FAKE_ITEM_SECONDS": "1.5"])
+            let parent = try submitRun(daemon, file: file)
+            let childIDs = try #require(parent.children?.map(\.id))
+            try waitUntil("item 0 runs", timeout: 60) { try daemon.show(childIDs[0]).state == .running }
+            #expect(daemon.ctl(["cancel", childIDs[3]]).status == 0)
+            let done = try daemon.waitFinished([parent.id], timeout: 120)[0]
+            #expect(done.state == .succeeded)
+            let children = try childIDs.map { try daemon.show($0) }
+            #expect(children.map(\.state) == [.succeeded, .succeeded, .succeeded, .cancelled])
+            let logs = daemon.ctl(["logs", parent.id]).stdout
+            #expect(logs.contains("item index=3 job_id=\(childIDs[3]) cancelled, skipped"), "\(logs)")
+
+            let second = try submitRun(daemon, file: try itemsFile(daemon, count: 3, env: ["FAKE_ITEM_SECONDS": "5"]))
+            let secondChildren = try #require(second.children?.map(\.id))
+            try waitUntil("the second run's first item runs", timeout: 60) {
+                try daemon.show(secondChildren[0]).state == .running
+            }
+            let container = try #require(try daemon.show(second.id).containerId)
+            #expect(daemon.ctl(["cancel", second.id]).status == 0)
+            try waitUntil("the container is gone", timeout: 30) {
+                DaemonHarness.docker(["inspect", container]).status != 0
+            }
+            #expect(try daemon.show(second.id).state == .cancelled)
+            #expect(try secondChildren.allSatisfy { try daemon.show($0).state == .cancelled })
+        }
+    }
 }
