@@ -149,7 +149,13 @@ extension AppDatabase {
                     single.devices = []
                     single.seq = try Self.keyBefore(db, parent.seq, priority: single.priority)
                     try single.update(db)
-                    try Self.appendEvent(db, job: single.id, type: "requeued", message: "alone after batch run \(parentID): \(reason)", at: now)
+                    try Self.appendEvent(
+                        db,
+                        job: single.id,
+                        type: "requeued",
+                        message: "alone after batch run \(parentID): \(reason)",
+                        at: now
+                    )
                     children.append(single)
                 }
                 parent.error = error
