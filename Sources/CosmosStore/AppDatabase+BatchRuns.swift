@@ -99,76 +99,74 @@ extension AppDatabase {
         policy: RetryPolicy,
         now: Date
     ) throws -> (parent: JobRecord, children: [JobRecord])? {
-        do {
-            var parent = try Self.fetchJob(db, parentID)
-            guard parent.attempts == attempt, parent.state.isActive || parent.state == .cancelled else { return nil }
-            var children: [JobRecord] = []
-            switch outcome {
-            case .finished(let code, let verdicts, let error):
-                for child in try Self.children(db, parentID) {
-                    guard child.state != .cancelled, let index = child.batchIndex, let verdict = verdicts[index]
-                    else {
-                        children.append(child)
-                        continue
-                    }
-                    var updated = child
-                    switch verdict {
-                    case .succeeded(let outputs):
-                        updated.outputs = outputs
-                        updated.error = nil
-                        updated.reason = nil
-                        children.append(try Self.settle(db, updated, to: .succeeded, parent: parent, now: now))
-                    case .failed(let message):
-                        updated.outputs = []
-                        updated.error = message
-                        updated.reason = "item failed"
-                        children.append(try Self.settle(db, updated, to: .failed, parent: parent, now: now))
-                    case .cancelled:
-                        children.append(try Self.settle(db, updated, to: .cancelled, parent: parent, now: now))
-                    }
+        var parent = try Self.fetchJob(db, parentID)
+        guard parent.attempts == attempt, parent.state.isActive || parent.state == .cancelled else { return nil }
+        var children: [JobRecord] = []
+        switch outcome {
+        case .finished(let code, let verdicts, let error):
+            for child in try Self.children(db, parentID) {
+                guard child.state != .cancelled, let index = child.batchIndex, let verdict = verdicts[index]
+                else {
+                    children.append(child)
+                    continue
                 }
-                parent.exitCode = code
-                parent.error = error
-                if parent.state != .cancelled {
-                    parent.reason = code == 0 ? nil : Reason.exitCode(code)
-                    parent.state = try Self.apply(code == 0 ? .succeed : .fail, to: parent)
-                }
-            case .failedWhole(let reason, let error):
-                // Back to the queue as single jobs, in index order, where the parent stood.
-                for child in try Self.children(db, parentID) where !child.state.isTerminal {
-                    var single = child
-                    single.error = error
-                    single.reason = "batch run failed: \(reason)"
-                    if single.attemptsInRun >= policy.maxAttempts {
-                        children.append(try Self.settle(db, single, to: .failed, parent: parent, now: now))
-                        continue
-                    }
-                    if single.state.isActive { single.state = try Self.apply(.requeue, to: single) }
-                    single.parentId = nil
-                    single.host = nil
-                    single.devices = []
-                    single.seq = try Self.keyBefore(db, parent.seq, priority: single.priority)
-                    try single.update(db)
-                    try Self.appendEvent(
-                        db,
-                        job: single.id,
-                        type: "requeued",
-                        message: "alone after batch run \(parentID): \(reason)",
-                        at: now
-                    )
-                    children.append(single)
-                }
-                parent.error = error
-                if parent.state != .cancelled {
-                    parent.reason = reason
-                    parent.state = try Self.apply(.fail, to: parent)
+                var updated = child
+                switch verdict {
+                case .succeeded(let outputs):
+                    updated.outputs = outputs
+                    updated.error = nil
+                    updated.reason = nil
+                    children.append(try Self.settle(db, updated, to: .succeeded, parent: parent, now: now))
+                case .failed(let message):
+                    updated.outputs = []
+                    updated.error = message
+                    updated.reason = "item failed"
+                    children.append(try Self.settle(db, updated, to: .failed, parent: parent, now: now))
+                case .cancelled:
+                    children.append(try Self.settle(db, updated, to: .cancelled, parent: parent, now: now))
                 }
             }
-            parent.finishedAt = now
-            try parent.update(db)
-            try Self.appendEvent(db, job: parentID, type: "batch_run_ended", message: parent.reason ?? "", at: now)
-            return (parent, children)
+            parent.exitCode = code
+            parent.error = error
+            if parent.state != .cancelled {
+                parent.reason = code == 0 ? nil : Reason.exitCode(code)
+                parent.state = try Self.apply(code == 0 ? .succeed : .fail, to: parent)
+            }
+        case .failedWhole(let reason, let error):
+            // Back to the queue as single jobs, in index order, where the parent stood.
+            for child in try Self.children(db, parentID) where !child.state.isTerminal {
+                var single = child
+                single.error = error
+                single.reason = "batch run failed: \(reason)"
+                if single.attemptsInRun >= policy.maxAttempts {
+                    children.append(try Self.settle(db, single, to: .failed, parent: parent, now: now))
+                    continue
+                }
+                if single.state.isActive { single.state = try Self.apply(.requeue, to: single) }
+                single.parentId = nil
+                single.host = nil
+                single.devices = []
+                single.seq = try Self.keyBefore(db, parent.seq, priority: single.priority)
+                try single.update(db)
+                try Self.appendEvent(
+                    db,
+                    job: single.id,
+                    type: "requeued",
+                    message: "alone after batch run \(parentID): \(reason)",
+                    at: now
+                )
+                children.append(single)
+            }
+            parent.error = error
+            if parent.state != .cancelled {
+                parent.reason = reason
+                parent.state = try Self.apply(.fail, to: parent)
+            }
         }
+        parent.finishedAt = now
+        try parent.update(db)
+        try Self.appendEvent(db, job: parentID, type: "batch_run_ended", message: parent.reason ?? "", at: now)
+        return (parent, children)
     }
 
     // MARK: Helpers

@@ -46,38 +46,36 @@ extension AppDatabase {
     static func insertJobs(_ db: Database, _ specs: [JobSpec], ownerUID: UInt32, batchID: String?, now: Date) throws
         -> [RankedJob]
     {
-        do {
-            var created: [JobRecord] = []
-            created.reserveCapacity(specs.count)
-            for (index, spec) in specs.enumerated() {
-                var job = JobRecord(
-                    id: try Self.newJobID(db),
-                    name: spec.name,
-                    kind: spec.kind,
-                    priority: spec.priority,
-                    seq: try Self.allocateSeq(db),
-                    image: spec.image,
-                    spec: spec,
-                    gpus: spec.gpus,
-                    ownerUid: Int(ownerUID),
-                    createdAt: now,
-                    batchId: batchID
-                )
-                if batchID != nil { job.batchIndex = index }
-                try job.insert(db)
-                try Self.appendEvent(db, job: job.id, type: "submitted", message: "by uid \(ownerUID)", at: now)
-                created.append(job)
+        var created: [JobRecord] = []
+        created.reserveCapacity(specs.count)
+        for (index, spec) in specs.enumerated() {
+            var job = JobRecord(
+                id: try Self.newJobID(db),
+                name: spec.name,
+                kind: spec.kind,
+                priority: spec.priority,
+                seq: try Self.allocateSeq(db),
+                image: spec.image,
+                spec: spec,
+                gpus: spec.gpus,
+                ownerUid: Int(ownerUID),
+                createdAt: now,
+                batchId: batchID
+            )
+            if batchID != nil { job.batchIndex = index }
+            try job.insert(db)
+            try Self.appendEvent(db, job: job.id, type: "submitted", message: "by uid \(ownerUID)", at: now)
+            created.append(job)
+        }
+        var firstOfLevel: [Int: (ahead: Int, seq: Int64)] = [:]
+        var seenInLevel: [Int: Int] = [:]
+        return try created.map { job in
+            if firstOfLevel[job.priority] == nil {
+                firstOfLevel[job.priority] = (try Self.jobsAhead(db, priority: job.priority, seq: job.seq), job.seq)
             }
-            var firstOfLevel: [Int: (ahead: Int, seq: Int64)] = [:]
-            var seenInLevel: [Int: Int] = [:]
-            return try created.map { job in
-                if firstOfLevel[job.priority] == nil {
-                    firstOfLevel[job.priority] = (try Self.jobsAhead(db, priority: job.priority, seq: job.seq), job.seq)
-                }
-                let index = seenInLevel[job.priority, default: 0]
-                seenInLevel[job.priority] = index + 1
-                return RankedJob(job: job, position: firstOfLevel[job.priority]!.ahead + index + 1)
-            }
+            let index = seenInLevel[job.priority, default: 0]
+            seenInLevel[job.priority] = index + 1
+            return RankedJob(job: job, position: firstOfLevel[job.priority]!.ahead + index + 1)
         }
     }
 
@@ -141,81 +139,79 @@ extension AppDatabase {
 
     /// Moves a job inside the caller's transaction.
     static func move(_ db: Database, _ id: String, to target: MoveTarget) throws -> JobRecord {
-        do {
-            var job = try Self.fetchJob(db, id)
-            guard job.state.isInQueue, job.parentId == nil else {
-                throw StoreError.notInQueue(jobID: id, state: job.state)
+        var job = try Self.fetchJob(db, id)
+        guard job.state.isInQueue, job.parentId == nil else {
+            throw StoreError.notInQueue(jobID: id, state: job.state)
+        }
+        // Neighbours are looked up without the moving job; only a respace parks it (see keyBefore).
+        switch target {
+        case .bottom:
+            job.seq = try Self.allocateSeq(db)
+        case .top:
+            let first = try Int64.fetchOne(
+                db,
+                sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND id != ?",
+                arguments: [job.priority, id]
+            )
+            if let first, first != job.seq {
+                job.seq = try Self.keyBefore(db, first, priority: job.priority, moving: id)
             }
-            // Neighbours are looked up without the moving job; only a respace parks it (see keyBefore).
-            switch target {
-            case .bottom:
+        case .before(let otherID), .after(let otherID):
+            guard otherID != id else { throw StoreError.moveRelativeToItself(id) }
+            let other = try Self.fetchJob(db, otherID)
+            guard other.state.isInQueue, other.parentId == nil else {
+                throw StoreError.notInQueue(jobID: otherID, state: other.state)
+            }
+            guard other.priority == job.priority else {
+                throw StoreError.differentPriority(
+                    jobID: id,
+                    priority: job.priority,
+                    otherID: otherID,
+                    otherPriority: other.priority
+                )
+            }
+            if case .before = target {
+                job.seq = try Self.keyBefore(db, other.seq, priority: job.priority, moving: id)
+            } else if let next = try Int64.fetchOne(
+                db,
+                sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq > ? AND id != ?",
+                arguments: [job.priority, other.seq, id]
+            ) {
+                job.seq = try Self.keyBefore(db, next, priority: job.priority, moving: id)
+            } else {
                 job.seq = try Self.allocateSeq(db)
-            case .top:
-                let first = try Int64.fetchOne(
+            }
+        case .position(let position):
+            guard position >= 1 else { throw StoreError.invalidPosition(position) }
+            let occupant = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT priority, seq FROM \(queueTable) WHERE \(inQueue) AND id != ?
+                    ORDER BY priority DESC, seq LIMIT 1 OFFSET ?
+                    """,
+                arguments: [id, position - 1]
+            )
+            if let occupant {
+                let priority: Int = occupant["priority"]
+                if priority == job.priority {
+                    job.seq = try Self.keyBefore(db, occupant["seq"], priority: job.priority, moving: id)
+                } else if priority < job.priority {
+                    // Position n lies below this level: the job goes to the bottom of its level.
+                    job.seq = try Self.allocateSeq(db)
+                } else if let first = try Int64.fetchOne(
                     db,
                     sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND id != ?",
                     arguments: [job.priority, id]
-                )
-                if let first, first != job.seq {
+                ), first != job.seq {
                     job.seq = try Self.keyBefore(db, first, priority: job.priority, moving: id)
                 }
-            case .before(let otherID), .after(let otherID):
-                guard otherID != id else { throw StoreError.moveRelativeToItself(id) }
-                let other = try Self.fetchJob(db, otherID)
-                guard other.state.isInQueue, other.parentId == nil else {
-                    throw StoreError.notInQueue(jobID: otherID, state: other.state)
-                }
-                guard other.priority == job.priority else {
-                    throw StoreError.differentPriority(
-                        jobID: id,
-                        priority: job.priority,
-                        otherID: otherID,
-                        otherPriority: other.priority
-                    )
-                }
-                if case .before = target {
-                    job.seq = try Self.keyBefore(db, other.seq, priority: job.priority, moving: id)
-                } else if let next = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq > ? AND id != ?",
-                    arguments: [job.priority, other.seq, id]
-                ) {
-                    job.seq = try Self.keyBefore(db, next, priority: job.priority, moving: id)
-                } else {
-                    job.seq = try Self.allocateSeq(db)
-                }
-            case .position(let position):
-                guard position >= 1 else { throw StoreError.invalidPosition(position) }
-                let occupant = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT priority, seq FROM \(queueTable) WHERE \(inQueue) AND id != ?
-                        ORDER BY priority DESC, seq LIMIT 1 OFFSET ?
-                        """,
-                    arguments: [id, position - 1]
-                )
-                if let occupant {
-                    let priority: Int = occupant["priority"]
-                    if priority == job.priority {
-                        job.seq = try Self.keyBefore(db, occupant["seq"], priority: job.priority, moving: id)
-                    } else if priority < job.priority {
-                        // Position n lies below this level: the job goes to the bottom of its level.
-                        job.seq = try Self.allocateSeq(db)
-                    } else if let first = try Int64.fetchOne(
-                        db,
-                        sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND id != ?",
-                        arguments: [job.priority, id]
-                    ), first != job.seq {
-                        job.seq = try Self.keyBefore(db, first, priority: job.priority, moving: id)
-                    }
-                } else {
-                    job.seq = try Self.allocateSeq(db)
-                }
+            } else {
+                job.seq = try Self.allocateSeq(db)
             }
-            try job.update(db, columns: ["seq"])
-            try Self.appendEvent(db, job: id, type: "moved", message: "\(target)")
-            return job
         }
+        try job.update(db, columns: ["seq"])
+        try Self.appendEvent(db, job: id, type: "moved", message: "\(target)")
+        return job
     }
 
     /// Changes a queued or held job's priority; it keeps its key, so it keeps its submission order.
@@ -286,23 +282,21 @@ extension AppDatabase {
 
     /// Puts a job back in the queue inside the caller's transaction.
     static func retry(_ db: Database, _ id: String) throws -> JobRecord {
-        do {
-            var job = try Self.fetchJob(db, id)
-            guard job.kind != .batch else { throw StoreError.batchRunRetry(id) }
-            job.state = try Self.apply(.retry, to: job)
-            job.retryBase = job.attempts
-            job.notBefore = nil
-            job.finishedAt = nil
-            job.exitCode = nil
-            job.error = nil
-            job.host = nil
-            job.devices = []
-            job.containerId = nil
-            job.seq = try Self.freeKey(db, near: job.seq, priority: job.priority)
-            try job.update(db)
-            try Self.appendEvent(db, job: id, type: "retry", message: "by user")
-            return job
-        }
+        var job = try Self.fetchJob(db, id)
+        guard job.kind != .batch else { throw StoreError.batchRunRetry(id) }
+        job.state = try Self.apply(.retry, to: job)
+        job.retryBase = job.attempts
+        job.notBefore = nil
+        job.finishedAt = nil
+        job.exitCode = nil
+        job.error = nil
+        job.host = nil
+        job.devices = []
+        job.containerId = nil
+        job.seq = try Self.freeKey(db, near: job.seq, priority: job.priority)
+        try job.update(db)
+        try Self.appendEvent(db, job: id, type: "retry", message: "by user")
+        return job
     }
 
     /// Applies a user event to a job through the state machine, with `change` for extra fields.
