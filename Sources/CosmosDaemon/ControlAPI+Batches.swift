@@ -110,12 +110,11 @@ extension ControlAPI {
     /// The batch as the API shows it, with its ETA (and its jobs for `show`).
     func batchView(_ batch: BatchRecord, withJobs: Bool = false) async throws -> BatchView {
         let progress = batch.progress
-        let jobs = try await database.batchJobs(batch.id)
-        let eta = try await eta(of: jobs.map(\.job), progress: progress)
+        let eta = try await eta(of: try await database.unfinishedJobs(ofBatch: batch.id), progress: progress)
         var views: [JobView]?
         if withJobs {
             let reasons = try await pendingReasons()
-            views = jobs.map { $0.view(pendingReason: reasons($0)) }
+            views = try await database.batchJobs(batch.id).map { $0.view(pendingReason: reasons($0)) }
         }
         return BatchView(
             id: batch.id,

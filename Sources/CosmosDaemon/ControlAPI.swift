@@ -56,7 +56,7 @@ struct ControlAPI: Sendable {
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             gpusTotal: configuration.hosts.reduce(0) { $0 + $1.devices.count },
             gpusUsed: active.reduce(0) { $0 + $1.devices.count },
-            hostsUp: configuration.hosts.filter { registry.health(of: $0.name).status == .up }.count,
+            hostsUp: registry.upHosts.count,
             hostsTotal: configuration.hosts.count,
             instance: instance,
             version: CosmosWorkerVersion.current,
@@ -116,9 +116,7 @@ struct ControlAPI: Sendable {
         scheduler.wake()
         let reasons = try await pendingReasons()
         var view = parent.view(pendingReason: reasons(parent))
-        view.children = children.map {
-            RankedJob(job: $0, position: nil).view(pendingReason: reasons(RankedJob(job: $0, position: nil)))
-        }
+        view.children = Self.childViews(children, reasons: reasons)
         return try json(view, status: .created)
     }
 
@@ -131,14 +129,18 @@ struct ControlAPI: Sendable {
             throw SpecError(field: key, reason: "more than 10000 jobs in one request")
         }
         let policy = InputPolicy(settings: configuration.inputs)
-        let identity = caller.identity
+        var identity: CallerIdentity?  // read from /proc only when a spec names inputs
         var specs: [JobSpec] = []
         for (index, item) in items.enumerated() {
             let prefix = items.count == 1 && !nameSingle ? "" : "\(key)[\(index)]"
             do {
-                var spec = try JobSpec.parse(item)
+                let spec = try JobSpec.parse(item)
                 try validateAgainstConfiguration(spec)
-                spec.inputs = try policy.check(spec.inputs, caller: identity)
+                if !spec.inputs.isEmpty {
+                    let caller = identity ?? caller.identity
+                    identity = caller
+                    try policy.check(spec.inputs, caller: caller)
+                }
                 specs.append(spec)
             } catch let error as SpecError {
                 throw prefix.isEmpty ? error : error.nested(under: prefix)
@@ -189,9 +191,7 @@ struct ControlAPI: Sendable {
         let reasons = try await pendingReasons()
         var view = ranked.view(pendingReason: reasons(ranked))
         if ranked.job.kind == .batch {
-            view.children = try await database.children(of: ranked.job.id).map {
-                RankedJob(job: $0, position: nil).view(pendingReason: reasons(RankedJob(job: $0, position: nil)))
-            }
+            view.children = Self.childViews(try await database.children(of: ranked.job.id), reasons: reasons)
         }
         return try json(view)
     }
@@ -273,6 +273,14 @@ struct ControlAPI: Sendable {
     func respond(job: RankedJob, wake: Bool = false) async throws -> Response {
         if wake { scheduler.wake() }
         return try json(job.view(pendingReason: try await pendingReasons()(job)))
+    }
+
+    /// A batch run's items as the API shows them (they have no queue position of their own).
+    static func childViews(_ children: [JobRecord], reasons: (RankedJob) -> String?) -> [JobView] {
+        children.map { child in
+            let ranked = RankedJob(job: child, position: nil)
+            return ranked.view(pendingReason: reasons(ranked))
+        }
     }
 
     /// Why a queued or held job waits: held, the paused queue, a retry's backoff, or the scheduler's word.

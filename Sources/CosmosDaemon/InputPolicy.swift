@@ -61,8 +61,8 @@ struct InputPolicy: Sendable {
         var size: Int64
     }
 
-    /// Checks every input; returns the spec's paths unchanged, or throws naming `inputs[i]`.
-    func check(_ paths: [String], caller: CallerIdentity) throws -> [String] {
+    /// Checks every input; throws naming `inputs[i]`.
+    func check(_ paths: [String], caller: CallerIdentity) throws {
         for (index, path) in paths.enumerated() {
             do {
                 _ = try check(path, caller: caller)
@@ -70,7 +70,6 @@ struct InputPolicy: Sendable {
                 throw SpecError(field: "inputs[\(index)]", reason: error.reason)
             }
         }
-        return paths
     }
 
     /// Checks one input for `caller`.

@@ -61,7 +61,7 @@ struct SystemdService: Service {
         let configuration = live.current
         let total = configuration.hosts.reduce(0) { $0 + $1.devices.count }
         let used = active.reduce(0) { $0 + $1.devices.count }
-        let hosts = configuration.hosts.filter { registry.health(of: $0.name).status == .up }.count
+        let hosts = registry.upHosts.count
         return "\(used)/\(total) GPUs busy, \(counts[.queued] ?? 0) queued, \(counts[.running] ?? 0) running, "
             + "\(hosts) host\(hosts == 1 ? "" : "s") up, queue \(paused ? "paused" : "running")"
     }

@@ -32,6 +32,7 @@ public enum BatchRun {
     /// Checks that `specs` can share one container and returns the parent's spec; errors name `items[i]`.
     public static func parentSpec(for specs: [JobSpec], limits: Limits) throws(SpecError) -> JobSpec {
         guard let first = specs.first else { throw SpecError(field: "items", reason: "is empty: nothing to run") }
+        let shared = runParams(first)
         for (index, spec) in specs.enumerated() {
             let field = "items[\(index)]"
             guard spec.kind == .inference else {
@@ -58,9 +59,8 @@ public enum BatchRun {
             guard spec.memoryBytes == first.memoryBytes else {
                 throw SpecError(field: field + ".memory", reason: "differs from items[0]: one container runs them all")
             }
-            if let key = runParams(spec).keys.sorted().first(where: { runParams(spec)[$0] != runParams(first)[$0] })
-                ?? runParams(first).keys.sorted().first(where: { runParams(spec)[$0] == nil })
-            {
+            let params = runParams(spec)
+            if let key = Set(params.keys).union(shared.keys).sorted().first(where: { params[$0] != shared[$0] }) {
                 throw SpecError(
                     field: field + ".params.\(key)",
                     reason:
@@ -85,7 +85,7 @@ public enum BatchRun {
             env: first.env,
             gpus: first.gpus,
             priority: first.priority,
-            params: runParams(first),
+            params: shared,
             retries: 0,
             memoryBytes: first.memoryBytes
         )

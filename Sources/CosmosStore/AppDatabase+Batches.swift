@@ -47,6 +47,17 @@ extension AppDatabase {
         }
     }
 
+    /// A batch's jobs that have not ended (for its ETA), without queue positions.
+    public func unfinishedJobs(ofBatch id: String) async throws -> [JobRecord] {
+        try await writer.read { db in
+            try JobRecord.fetchAll(
+                db,
+                sql: "SELECT * FROM job WHERE batch_id = ? AND state IN ('queued', 'held', 'starting', 'running')",
+                arguments: [id]
+            )
+        }
+    }
+
     /// Ids of batches whose jobs must not start: paused or cancelled.
     public func stoppedBatchIDs() async throws -> Set<String> {
         try await writer.read { db in
