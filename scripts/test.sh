@@ -20,7 +20,16 @@ export COSMOS_BIN_DIR
 echo "== running tests"
 # Serially: the integration suites share one Docker engine and two cores; timing assertions (watchdog
 # cadence, stop bounds) stay meaningful when suites do not compete.
-swift test --skip-build --no-parallel "$@"
+# The output is kept in a log; on failure the failing tests and their recorded issues are printed again at
+# the end, so the last lines of a CI log name what failed.
+TEST_LOG="${TMPDIR:-/tmp}/cosmos-swift-test.log"
+status=0
+swift test --skip-build --no-parallel "$@" 2>&1 | tee "$TEST_LOG" || status=$?
+if ((status != 0)); then
+  echo "== failed tests (full output: $TEST_LOG)"
+  grep -E '✘|↳|error:' "$TEST_LOG" | grep -vE 'Testing Library Version|Target Platform' | head -200 || true
+  exit "$status"
+fi
 
 if (($#)); then
   echo "== skipping the systemd end-to-end test (swift test was filtered)"

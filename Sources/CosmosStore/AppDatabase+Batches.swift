@@ -98,9 +98,10 @@ extension AppDatabase {
             var batch = try Self.fetchBatch(db, id)
             batch.paused = paused
             try batch.update(db, columns: ["paused"])
-            let (from, event): (JobState, JobEvent) = paused ? (.queued, .hold) : (.held, .release)
-            for job in try Self.jobsOfBatch(db, id) where job.state == from {
-                try Self.applyAndSave(db, event, to: job)
+            // Resume releases only the holds this pause made; a job its user held stays held.
+            for job in try Self.jobsOfBatch(db, id)
+            where paused ? job.state == .queued : (job.state == .held && job.heldByBatch) {
+                try Self.applyAndSave(db, paused ? .hold : .release, to: job)
             }
             try Self.appendEvent(
                 db,
@@ -196,10 +197,11 @@ extension AppDatabase {
         )
     }
 
-    /// Applies a user event to a job through the state machine and saves it, with its event row.
+    /// Applies a batch's hold or release to one of its jobs, marking the hold as the batch's.
     static func applyAndSave(_ db: Database, _ event: JobEvent, to job: JobRecord) throws {
         var job = job
         job.state = try Self.apply(event, to: job)
+        job.heldByBatch = event == .hold
         try job.update(db)
         try Self.appendEvent(db, job: job.id, type: event.verb, message: "batch")
     }

@@ -234,14 +234,14 @@ extension AppDatabase {
         }
     }
 
-    /// Holds a queued job: it keeps its place but is skipped.
+    /// Holds a queued job: it keeps its place but is skipped, until released (a batch resume leaves it held).
     public func hold(_ id: String) async throws -> RankedJob {
-        try await transition(id, .hold) { _ in }
+        try await transition(id, .hold) { $0.heldByBatch = false }
     }
 
-    /// Releases a held job.
+    /// Releases a held job, whether its user or its batch's pause held it.
     public func release(_ id: String) async throws -> RankedJob {
-        try await transition(id, .release) { _ in }
+        try await transition(id, .release) { $0.heldByBatch = false }
     }
 
     /// Cancels a job. A queued or held job leaves the queue; a starting or running one must be stopped.

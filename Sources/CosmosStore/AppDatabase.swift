@@ -156,6 +156,10 @@ public struct AppDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v4-batch-holds") { db in
+            // Which holds a batch pause made: resume releases those, not a job a user held on its own.
+            try db.execute(sql: "ALTER TABLE job ADD COLUMN held_by_batch INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -39,6 +39,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var batchId: String?
     public var parentId: String?
     public var batchIndex: Int?
+    /// Held by its batch's pause (not by a user's hold of the job): the batch's resume releases it.
+    public var heldByBatch: Bool
 
     /// A new job record; everything but the identity and the spec has a fresh-job default.
     public init(
@@ -68,7 +70,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         outputs: [String] = [],
         batchId: String? = nil,
         parentId: String? = nil,
-        batchIndex: Int? = nil
+        batchIndex: Int? = nil,
+        heldByBatch: Bool = false
     ) {
         self.id = id
         self.name = name
@@ -97,6 +100,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.batchId = batchId
         self.parentId = parentId
         self.batchIndex = batchIndex
+        self.heldByBatch = heldByBatch
     }
 
     /// Attempts made since the last user retry.

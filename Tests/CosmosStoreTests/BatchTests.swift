@@ -113,6 +113,23 @@ struct BatchTests {
         #expect(try await db.database.claimNext(hosts: hosts, policy: .backfill).claimed.count == 3)
     }
 
+    @Test("resume releases only what the pause held: a job its user held stays held")
+    func resumeKeepsUserHolds() async throws {
+        let db = try TestDatabase()
+        let (batch, _) = try await db.database.createBatch(name: "h", specs: specs(3), ownerUID: 1000)
+        let jobs = try await db.database.batchJobs(batch.id).map(\.job)
+        _ = try await db.database.hold(jobs[1].id)
+        _ = try await db.database.pauseBatch(batch.id, byUID: 1)
+        let resumed = try await db.database.resumeBatch(batch.id, byUID: 1)
+        #expect(resumed.nQueued == 2 && resumed.nHeld == 1)
+        let states = try await db.database.batchJobs(batch.id).map(\.job.state)
+        #expect(states == [.queued, .held, .queued])
+        // Released by hand, it is an ordinary queued job again; a second pause and resume carry it along.
+        _ = try await db.database.release(jobs[1].id)
+        _ = try await db.database.pauseBatch(batch.id, byUID: 1)
+        #expect(try await db.database.resumeBatch(batch.id, byUID: 1).nQueued == 3)
+    }
+
     @Test("cancel ends queued jobs; --running also returns the active ones to stop; delete only when finished")
     func cancelAndDelete() async throws {
         let db = try TestDatabase()

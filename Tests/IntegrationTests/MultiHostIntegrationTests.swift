@@ -250,7 +250,7 @@ struct MultiHostIntegrationTests {
                 case "missing": inputs + "/nope.mp4"
                 case "directory": inputs + "/folder"
                 case "oversize": inputs + "/big.bin"
-                case "outside": "/etc/hostname"
+                case "outside": daemon.configPath
                 case "unreadable": inputs + "/secret.bin"
                 default: nil
                 }
@@ -258,14 +258,19 @@ struct MultiHostIntegrationTests {
             if let input { spec += ", \"inputs\": [\"\(input)\"]" }
             if kind == "gpus" { spec += ", \"gpus\": 3" }
             spec += "}"
-            // The unreadable case runs cosmosctl as nobody (the test's socket is opened up for it).
+            // The unreadable case runs cosmosctl as nobody. The socket, its folder and a copy of cosmosctl are
+            // opened up for it: the checkout (and so .build) may sit where nobody cannot enter, say under /root.
+            chmod(daemon.directory.path, 0o755)
             chmod(daemon.socket, 0o666)
             let result: DaemonHarness.Result
             if kind == "unreadable" {
+                let ctl = daemon.directory.path + "/cosmosctl"
+                try FileManager.default.copyItem(atPath: DaemonHarness.binDirectory + "/cosmosctl", toPath: ctl)
+                chmod(ctl, 0o755)
                 result = DaemonHarness.run(
                     "/usr/bin/setpriv",
                     [
-                        "--reuid=65534", "--regid=65534", "--clear-groups", DaemonHarness.binDirectory + "/cosmosctl",
+                        "--reuid=65534", "--regid=65534", "--clear-groups", ctl,
                         "--socket", daemon.socket, "submit", "--file", "-",
                     ],
                     stdin: spec
