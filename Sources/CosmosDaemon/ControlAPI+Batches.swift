@@ -10,7 +10,8 @@ extension ControlAPI {
         router.post("/v1/batches") { request, context in try await createBatch(request, context: context) }
         router.get("/v1/batches") { request, _ in try await listBatches(request) }
         router.get("/v1/batches/:id") { _, context in
-            try json(try await batchView(try await database.batch(try batchID(context)), withJobs: true))
+            let (batch, jobs) = try await database.batchWithJobs(try batchID(context))
+            return try json(try await batchView(batch, jobs: jobs))
         }
         router.post("/v1/batches/:id/pause") { _, context in
             let caller = try await context.peerCredentials()
@@ -107,14 +108,18 @@ extension ControlAPI {
         return try json(BatchesResponse(batches: views))
     }
 
-    /// The batch as the API shows it, with its ETA (and its jobs for `show`).
-    func batchView(_ batch: BatchRecord, withJobs: Bool = false) async throws -> BatchView {
+    /// The batch as the API shows it, with its ETA, and for `show` its `jobs` (read with the batch).
+    func batchView(_ batch: BatchRecord, jobs: [RankedJob]? = nil) async throws -> BatchView {
         let progress = batch.progress
-        let eta = try await eta(of: try await database.unfinishedJobs(ofBatch: batch.id), progress: progress)
+        let unfinished =
+            if let jobs { jobs.map(\.job).filter { !$0.state.isTerminal } } else {
+                try await database.unfinishedJobs(ofBatch: batch.id)
+            }
+        let eta = try await eta(of: unfinished, progress: progress)
         var views: [JobView]?
-        if withJobs {
+        if let jobs {
             let reasons = try await pendingReasons()
-            views = try await database.batchJobs(batch.id).map { $0.view(pendingReason: reasons($0)) }
+            views = jobs.map { $0.view(pendingReason: reasons($0)) }
         }
         return BatchView(
             id: batch.id,

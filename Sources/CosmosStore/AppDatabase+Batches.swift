@@ -41,9 +41,16 @@ extension AppDatabase {
 
     /// A batch's jobs in submission order, with queue positions.
     public func batchJobs(_ id: String) async throws -> [RankedJob] {
+        try await batchWithJobs(id).jobs
+    }
+
+    /// A batch and its jobs (in submission order, with queue positions) read in one transaction, so the
+    /// batch's counters match its jobs' states.
+    public func batchWithJobs(_ id: String) async throws -> (batch: BatchRecord, jobs: [RankedJob]) {
         try await writer.read { db in
-            _ = try Self.fetchBatch(db, id)
-            return try Self.jobsOfBatch(db, id).map { RankedJob(job: $0, position: try Self.position(db, of: $0)) }
+            let batch = try Self.fetchBatch(db, id)
+            let jobs = try Self.jobsOfBatch(db, id).map { RankedJob(job: $0, position: try Self.position(db, of: $0)) }
+            return (batch, jobs)
         }
     }
 
