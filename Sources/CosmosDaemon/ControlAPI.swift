@@ -187,12 +187,10 @@ struct ControlAPI: Sendable {
     }
 
     func show(_ context: ControlRequestContext) async throws -> Response {
-        let ranked = try await database.job(try jobID(context))
+        let (ranked, children) = try await database.jobWithChildren(try jobID(context))
         let reasons = try await pendingReasons()
         var view = ranked.view(pendingReason: reasons(ranked))
-        if ranked.job.kind == .batch {
-            view.children = Self.childViews(try await database.children(of: ranked.job.id), reasons: reasons)
-        }
+        if let children { view.children = Self.childViews(children, reasons: reasons) }
         return try json(view)
     }
 

@@ -48,6 +48,15 @@ extension AppDatabase {
         try await writer.read { db in try Self.children(db, parentID) }
     }
 
+    /// A job and, for a batch-run parent, its items, read in one transaction so they agree.
+    public func jobWithChildren(_ id: String) async throws -> (job: RankedJob, children: [JobRecord]?) {
+        try await writer.read { db in
+            let job = try Self.fetchJob(db, id)
+            let ranked = RankedJob(job: job, position: try Self.position(db, of: job))
+            return (ranked, job.kind == .batch ? try Self.children(db, id) : nil)
+        }
+    }
+
     /// Applies a progress line of the parent's current attempt to the child at `index`; returns the child.
     ///
     /// `running` marks the item running. `succeeded` and `failed` say so in its `reason` while it stays
