@@ -142,7 +142,7 @@ struct AttemptRunner: Sendable {
         guard try await database.job(job.id).job.state == .starting else {
             logger.info("job cancelled before its container started", metadata: metadata)
             try? await client.removeContainer(id: details.id, force: true)
-            await record(.exited(code: -1, oomKilled: false, outputs: [], error: nil))
+            await record(.cancelledBeforeStart)
             return nil
         }
         return details.id

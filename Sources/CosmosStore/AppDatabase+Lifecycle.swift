@@ -8,6 +8,9 @@ public enum AttemptOutcome: Sendable, Equatable {
     case exited(code: Int, oomKilled: Bool, outputs: [String], error: String?)
     /// The attempt failed before or outside the job's own command (engine, staging, lost container).
     case infrastructureFailure(reason: String, error: String)
+    /// The job was cancelled after its container was created and before it started: no command ran, so
+    /// there is no exit code to record.
+    case cancelledBeforeStart
 }
 
 /// What the store decided about an ended attempt.
@@ -161,6 +164,8 @@ extension AppDatabase {
                     )
                 case .infrastructureFailure(let reason, let error):
                     whole = .failedWhole(reason: reason, error: error)
+                case .cancelledBeforeStart:
+                    whole = .failedWhole(reason: "cancelled", error: "cancelled before its container started")
                 }
                 let wasCancelled = job.state == .cancelled
                 guard
@@ -195,6 +200,9 @@ extension AppDatabase {
                 job.reason = reason
                 job.error = error
                 failure = .infrastructure
+            case .cancelledBeforeStart:
+                job.exitCode = nil
+                failure = .infrastructure  // only a cancelled job ends this way, and it stays cancelled below
             }
             if job.state == .cancelled {
                 verdict = .stayedCancelled

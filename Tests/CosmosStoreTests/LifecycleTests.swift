@@ -118,6 +118,23 @@ struct LifecycleTests {
         #expect(end.job.reason == "cancelled by uid 1000" && end.job.exitCode == 143)
     }
 
+    @Test("cancelled between container create and start: stays cancelled with no exit code")
+    func cancelBeforeStart() async throws {
+        let db = try TestDatabase()
+        let ids = try await db.submit(1)
+        _ = try await db.database.claimNext(hosts: hosts, policy: .backfill)
+        let cancel = try await db.database.cancel(ids[0], byUID: 1000)
+        #expect(cancel.needsStop)
+        let end = try await db.database.finishAttempt(
+            ids[0],
+            attempt: 1,
+            outcome: .cancelledBeforeStart,
+            policy: RetryPolicy()
+        )
+        #expect(end.verdict == .stayedCancelled && end.job.state == .cancelled)
+        #expect(end.job.reason == "cancelled by uid 1000" && end.job.exitCode == nil)
+    }
+
     @Test("a job that finished before the cancel arrived stays succeeded")
     func cancelAfterSuccess() async throws {
         let db = try TestDatabase()
