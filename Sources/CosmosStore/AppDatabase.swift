@@ -159,6 +159,13 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v4-batch-holds") { db in
             // Which holds a batch pause made: resume releases those, not a job a user held on its own.
             try db.execute(sql: "ALTER TABLE job ADD COLUMN held_by_batch INTEGER NOT NULL DEFAULT 0")
+            // Held jobs of a batch paused before this version: its resume releases them, as it did then.
+            try db.execute(
+                sql: """
+                    UPDATE job SET held_by_batch = 1
+                    WHERE state = 'held' AND batch_id IN (SELECT id FROM batch WHERE paused = 1)
+                    """
+            )
         }
         return migrator
     }

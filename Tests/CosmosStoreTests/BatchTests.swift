@@ -1,6 +1,7 @@
 import CosmosDomain
 import CosmosStore
 import Foundation
+import GRDB
 import Testing
 
 @Suite("Batches in the store")
@@ -128,6 +129,20 @@ struct BatchTests {
         _ = try await db.database.release(jobs[1].id)
         _ = try await db.database.pauseBatch(batch.id, byUID: 1)
         #expect(try await db.database.resumeBatch(batch.id, byUID: 1).nQueued == 3)
+    }
+
+    @Test("a batch paused before v4-batch-holds: after the upgrade its resume still releases its jobs")
+    func upgradeKeepsPauseHolds() async throws {
+        let db = try TestDatabase()
+        let (batch, _) = try await db.database.createBatch(name: "old", specs: specs(2), ownerUID: 1000)
+        _ = try await db.database.pauseBatch(batch.id, byUID: 1)
+        // Back to the v3 schema, as a database paused by the previous version would be.
+        try await db.database.writer.write { db in
+            try db.execute(sql: "ALTER TABLE job DROP COLUMN held_by_batch")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v4-batch-holds'")
+        }
+        let upgraded = try AppDatabase(path: db.directory.appendingPathComponent("cosmos.db").path, durable: false)
+        #expect(try await upgraded.resumeBatch(batch.id, byUID: 1).nQueued == 2)
     }
 
     @Test("cancel ends queued jobs; --running also returns the active ones to stop; delete only when finished")
