@@ -39,11 +39,6 @@ extension AppDatabase {
         try await writer.read { db in try Self.fetchBatch(db, id) }
     }
 
-    /// A batch's jobs in submission order, with queue positions.
-    public func batchJobs(_ id: String) async throws -> [RankedJob] {
-        try await batchWithJobs(id).jobs
-    }
-
     /// A batch and its jobs (in submission order, with queue positions) read in one transaction, so the
     /// batch's counters match its jobs' states.
     public func batchWithJobs(_ id: String) async throws -> (batch: BatchRecord, jobs: [RankedJob]) {

@@ -201,8 +201,8 @@ extension AppDatabase {
                 job.error = error
                 failure = .infrastructure
             case .cancelledBeforeStart:
-                job.exitCode = nil
-                failure = .infrastructure  // only a cancelled job ends this way, and it stays cancelled below
+                // No exit code to record (the claim cleared the last one); the job stays cancelled below.
+                failure = .infrastructure
             }
             if job.state == .cancelled {
                 verdict = .stayedCancelled

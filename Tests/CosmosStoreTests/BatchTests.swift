@@ -15,7 +15,7 @@ struct BatchTests {
     /// The counters recomputed from the job rows.
     func recount(_ db: TestDatabase, _ id: String) async throws -> BatchProgress {
         var progress = BatchProgress()
-        for job in try await db.database.batchJobs(id).map(\.job) {
+        for job in try await db.database.batchWithJobs(id).jobs.map(\.job) {
             progress.total += 1
             switch job.state {
             case .queued: progress.queued += 1
@@ -42,7 +42,7 @@ struct BatchTests {
         let policy = RetryPolicy(maxAttempts: 2)
         var seen: Set<JobState> = []
         for step in 0..<400 {
-            let jobs = try await db.database.batchJobs(batch.id).map(\.job)
+            let jobs = try await db.database.batchWithJobs(batch.id).jobs.map(\.job)
             seen.formUnion(jobs.map(\.state))
             let job = jobs[Int(random.next() % UInt64(jobs.count))]
             switch random.next() % 10 {
@@ -106,7 +106,7 @@ struct BatchTests {
         #expect(paused.progress.status == .paused && paused.nHeld == 3)
         #expect(try await db.database.claimNext(hosts: hosts, policy: .backfill).claimed.isEmpty)
         // A job of a paused batch put back in the queue (say, a retry) still does not start.
-        let first = try await db.database.batchJobs(batch.id)[0].job
+        let first = try await db.database.batchWithJobs(batch.id).jobs[0].job
         _ = try await db.database.release(first.id)
         #expect(try await db.database.claimNext(hosts: hosts, policy: .backfill).claimed.isEmpty)
         let resumed = try await db.database.resumeBatch(batch.id, byUID: 1)
@@ -118,12 +118,12 @@ struct BatchTests {
     func resumeKeepsUserHolds() async throws {
         let db = try TestDatabase()
         let (batch, _) = try await db.database.createBatch(name: "h", specs: specs(3), ownerUID: 1000)
-        let jobs = try await db.database.batchJobs(batch.id).map(\.job)
+        let jobs = try await db.database.batchWithJobs(batch.id).jobs.map(\.job)
         _ = try await db.database.hold(jobs[1].id)
         _ = try await db.database.pauseBatch(batch.id, byUID: 1)
         let resumed = try await db.database.resumeBatch(batch.id, byUID: 1)
         #expect(resumed.nQueued == 2 && resumed.nHeld == 1)
-        let states = try await db.database.batchJobs(batch.id).map(\.job.state)
+        let states = try await db.database.batchWithJobs(batch.id).jobs.map(\.job.state)
         #expect(states == [.queued, .held, .queued])
         // Released by hand, it is an ordinary queued job again; a second pause and resume carry it along.
         _ = try await db.database.release(jobs[1].id)
