@@ -100,12 +100,12 @@ struct InputPolicyTests {
 
     @Test("the staged file is opened through a descriptor that names the checked file")
     func openChecked() throws {
-        let fd = try DockerExecutor.openChecked(root + "/clip.mp4", policy: policy, owner: alice)
+        let fd = try ContainerExecutor.openChecked(root + "/clip.mp4", policy: policy, owner: alice)
         defer { close(fd) }
         var info = stat()
         #expect(fstat(fd, &info) == 0 && info.st_size == 16)
         #expect(throws: ExecutorError.self) {
-            try DockerExecutor.openChecked(root + "/secret.bin", policy: policy, owner: alice)
+            try ContainerExecutor.openChecked(root + "/secret.bin", policy: policy, owner: alice)
         }
     }
 }

@@ -72,7 +72,7 @@ struct ContainerConfigTests {
         job.spec.command = ["run"]
         job.devices = ["0", "2"]
         let host = HostConfiguration(name: "local", docker: "unix:///var/run/docker.sock", devices: ["0", "1", "2"])
-        let env = DockerExecutor.containerConfig(for: job, host: host, mode: .env, instance: "i1")
+        let env = ContainerExecutor.containerConfig(for: job, host: host, mode: .env, instance: "i1")
         #expect(
             env.labels == [
                 "cosmos.job": "abcdefghjk", "cosmos.attempt": "3", "cosmos.instance": "i1", "cosmos.kind": "inference",
@@ -89,9 +89,9 @@ struct ContainerConfigTests {
         #expect(env.hostConfig.securityOpt == ["no-new-privileges"])
         var mounted = host
         mounted.mounts = [HostMount(source: "/models", target: "/models")]
-        let withMounts = DockerExecutor.containerConfig(for: job, host: mounted, mode: .env, instance: "i1")
+        let withMounts = ContainerExecutor.containerConfig(for: job, host: mounted, mode: .env, instance: "i1")
         #expect(withMounts.hostConfig.mounts == [.bind(source: "/models", target: "/models", readOnly: true)])
-        let nvidia = DockerExecutor.containerConfig(for: job, host: host, mode: .nvidia, instance: "i1")
+        let nvidia = ContainerExecutor.containerConfig(for: job, host: host, mode: .nvidia, instance: "i1")
         #expect(nvidia.hostConfig.deviceRequests?.first?.deviceIDs == ["0", "2"])
         #expect(nvidia.hostConfig.deviceRequests?.first?.driver == "nvidia")
     }
@@ -101,7 +101,7 @@ struct ContainerConfigTests {
         var job = ReconcileRulesTests().job(.starting, attempts: 1)
         job.spec.prompt = "a robot"
         job.spec.controls = ["edge": 0.5]
-        let text = String(decoding: DockerExecutor.jobDocument(for: job), as: UTF8.self)
+        let text = String(decoding: ContainerExecutor.jobDocument(for: job), as: UTF8.self)
         #expect(text.hasSuffix("\n") && text.dropLast().contains("\n") == false)
         let value = try JSONValue.parse(Data(text.utf8))
         guard case .object(let object) = value, case .object(let spec)? = object["spec"] else {

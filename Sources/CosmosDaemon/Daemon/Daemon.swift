@@ -14,7 +14,7 @@ import SystemdKit
 public struct Daemon: Sendable {
     /// Every long-running piece, under one group with graceful shutdown on SIGTERM and SIGINT.
     public let serviceGroup: ServiceGroup
-    let executor: DockerExecutor
+    let executor: ContainerExecutor
     let lock: StateLock
 
     /// Runs until SIGTERM or SIGINT, then stops within the configured bound.
@@ -51,7 +51,7 @@ public func buildDaemon(
     if configuration.images.patterns == nil {
         logger.warning("no [images] section: every image is allowed; set [images] allow = [...] to restrict them")
     }
-    let executor = try DockerExecutor(configuration: configuration, instance: instance, logger: logger)
+    let executor = try ContainerExecutor.docker(configuration: configuration, instance: instance, logger: logger)
     let registry = HostRegistry(hosts: configuration.hosts.map(\.name), drained: try await database.drainedHosts())
     let notifier = SystemdNotifier()
     let readyLogger = logger

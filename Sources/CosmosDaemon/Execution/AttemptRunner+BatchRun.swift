@@ -37,9 +37,9 @@ extension AttemptRunner {
     /// A run that was OOM-killed, or exited non-zero without a manifest, failed as a whole: its children go
     /// back to the queue alone. Otherwise the manifest decides each child (one it does not name fails).
     func finishBatchRun(
-        exit: (code: Int, oomKilled: Bool, error: String?),
+        exit: Exit,
         containerID: String,
-        client: DockerClient
+        engine: any ContainerEngine
     ) async throws {
         let files: [String]
         do {
@@ -84,7 +84,7 @@ extension AttemptRunner {
             }
             outcome = .finished(exitCode: exit.code, verdicts: verdicts, error: exit.error)
         }
-        if await containerVanished(containerID, client: client, killed: exit.code == 137 && !exit.oomKilled) {
+        if await containerVanished(containerID, engine: engine, killed: exit.code == 137 && !exit.oomKilled) {
             throw AttemptError.containerLost(containerID)
         }
         let result = try await Task {
@@ -102,7 +102,7 @@ extension AttemptRunner {
             fields["items"] = "\(children.map { "\($0.batchIndex ?? -1)=\($0.state.rawValue)" }.joined(separator: ","))"
             logger.info("batch run ended", metadata: fields)
         }
-        try? await client.removeContainer(id: containerID, force: true)
+        try? await engine.remove(containerID)
     }
 
     /// Moves an item's files from the run's folder into the child's own; returns them relative to it.

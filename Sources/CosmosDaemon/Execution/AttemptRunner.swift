@@ -4,7 +4,7 @@ import DockerEngine
 import Foundation
 import Logging
 
-/// Carries one attempt of one job to its end: create, stage, start, follow, collect, remove, record.
+/// Carries one attempt of one job to its end: prepare (create, stage), supervise (start, follow), collect.
 ///
 /// The container name is fixed per (job, attempt), so creation is idempotent: a `409 Conflict`
 /// means the container exists and is adopted after its labels are checked. The wait is registered
@@ -13,7 +13,7 @@ import Logging
 struct AttemptRunner: Sendable {
     let job: JobRecord
     let database: AppDatabase
-    let executor: DockerExecutor
+    let executor: ContainerExecutor
     let live: LiveConfiguration
     /// The configuration in force (a reload may replace it between two reads).
     var configuration: DaemonConfiguration { live.current }
@@ -29,34 +29,15 @@ struct AttemptRunner: Sendable {
     }
 
     /// Runs (or, when `adopting`, resumes) the attempt; returns when it is recorded or the task is cancelled.
+    ///
+    /// Three steps: ``prepare(engine:adopting:)`` (create or find, stage), ``supervise(_:engine:)`` (start,
+    /// follow, wait) and ``collect(exit:containerID:engine:)`` (outputs, verdicts, record, remove).
     func run(adopting: Bool) async {
         do {
-            let client = try executor.client(for: job.host)
-            guard let containerID = try await prepareContainer(client: client, adopting: adopting) else { return }
-            let exit = try await superviseContainer(containerID, client: client)
-            if job.kind == .batch {
-                try await finishBatchRun(exit: exit, containerID: containerID, client: client)
-                return
-            }
-            let outputs: [String]
-            var collectError: String?
-            do {
-                outputs = try await executor.collectOutputs(job, containerID: containerID)
-            } catch {
-                outputs = []
-                collectError = "collecting outputs failed: \(error)"
-                logger.warning("collecting outputs failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            }
-            // Only this runner removes the container: one that vanished was deleted behind the daemon's back
-            // (`docker rm -f` kills, so the wait saw 137), and the job did not really end.
-            if await containerVanished(containerID, client: client, killed: exit.code == 137 && !exit.oomKilled) {
-                throw AttemptError.containerLost(containerID)
-            }
-            // Record first, then remove: a crash in between leaves an orphan to clean up, never a re-run.
-            await record(
-                .exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError)
-            )
-            try? await client.removeContainer(id: containerID, force: true)
+            let engine = try executor.engine(for: job.host)
+            guard let containerID = try await prepare(engine: engine, adopting: adopting) else { return }
+            let exit = try await supervise(containerID, engine: engine)
+            try await collect(exit: exit, containerID: containerID, engine: engine)
         } catch is CancellationError {
             logger.debug("runner cancelled; leaving the container", metadata: metadata)
         } catch AttemptError.containerLost(let id) {
@@ -68,22 +49,61 @@ struct AttemptRunner: Sendable {
         } catch {
             if Task.isCancelled { return }
             logger.error("attempt failed in the engine", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            if let client = try? executor.client(for: job.host) {
-                try? await client.removeContainer(id: job.containerName, force: true)
+            if let engine = try? executor.engine(for: job.host) {
+                try? await engine.remove(job.containerName)
             }
             await record(.infrastructureFailure(reason: Reason.engineError(Self.shortText(error)), error: "\(error)"))
         }
     }
 
+    /// How the container ended.
+    struct Exit: Sendable, Equatable {
+        var code: Int
+        var oomKilled: Bool
+        var error: String?
+    }
+
+    /// The one place that dispatches on the run's shape: a batch-run parent hands its items their verdicts.
+    private func collect(exit: Exit, containerID: String, engine: any ContainerEngine) async throws {
+        if job.kind == .batch {
+            try await finishBatchRun(exit: exit, containerID: containerID, engine: engine)
+        } else {
+            try await finishSingle(exit: exit, containerID: containerID, engine: engine)
+        }
+    }
+
+    /// Collects a single job's outputs and records its end.
+    private func finishSingle(exit: Exit, containerID: String, engine: any ContainerEngine) async throws {
+        let outputs: [String]
+        var collectError: String?
+        do {
+            outputs = try await executor.collectOutputs(job, containerID: containerID)
+        } catch {
+            outputs = []
+            collectError = "collecting outputs failed: \(error)"
+            logger.warning("collecting outputs failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+        // Only this runner removes the container: one that vanished was deleted behind the daemon's back
+        // (`docker rm -f` kills, so the wait saw 137), and the job did not really end.
+        if await containerVanished(containerID, engine: engine, killed: exit.code == 137 && !exit.oomKilled) {
+            throw AttemptError.containerLost(containerID)
+        }
+        // Record first, then remove: a crash in between leaves an orphan to clean up, never a re-run.
+        await record(
+            .exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError)
+        )
+        try? await engine.remove(containerID)
+    }
+
     // MARK: Steps
 
     /// Creates (or finds) and starts the container; nil when the job was cancelled before it ran.
-    private func prepareContainer(client: DockerClient, adopting: Bool) async throws -> String? {
-        var details: ContainerDetails?
+    private func prepare(engine: any ContainerEngine, adopting: Bool) async throws -> String? {
+        var details: EngineContainer?
         if adopting {
             do {
-                details = try await client.inspectContainer(id: job.containerName)
-            } catch let error as DockerError where error.isNotFound {
+                details = try await engine.inspect(job.containerName)
+            } catch let error as EngineError where EngineError.isNotFound(error) {
                 details = nil
             } catch {
                 // The engine does not answer (its host may be down): keep looking until it does, or until
@@ -95,7 +115,7 @@ struct AttemptRunner: Sendable {
                 return job.containerName
             }
             if let details, !labelsMatch(details) {
-                throw ExecutorError.foreignContainer(name: job.containerName, labels: details.config.labels)
+                throw ExecutorError.foreignContainer(name: job.containerName, labels: details.labels)
             }
             if details == nil, job.state == .running {
                 await record(
@@ -110,22 +130,22 @@ struct AttemptRunner: Sendable {
         if details == nil {
             let config = try await executor.containerConfig(for: job)
             do {
-                let id = try await client.createContainer(name: job.containerName, config)
+                let id = try await engine.create(name: job.containerName, config: config)
                 FaultInjection.hit(.afterCreate)
-                details = try await client.inspectContainer(id: id)
-            } catch let error as DockerError where error.isConflict {
+                details = try await engine.inspect(id)
+            } catch EngineError.conflict {
                 // A create whose answer was lost: adopt the container if it is ours, never make a second.
-                let existing = try await client.inspectContainer(id: job.containerName)
+                let existing = try await engine.inspect(job.containerName)
                 guard labelsMatch(existing) else {
-                    throw ExecutorError.foreignContainer(name: job.containerName, labels: existing.config.labels)
+                    throw ExecutorError.foreignContainer(name: job.containerName, labels: existing.labels)
                 }
                 details = existing
             }
         }
         guard let details else { return nil }
         try await database.recordContainer(job.id, attempt: job.attempts, containerID: details.id)
-        guard details.state.status == .created else {
-            if details.state.running {
+        guard details.status == .created else {
+            if details.status == .running {
                 _ = try await database.markRunning(job.id, attempt: job.attempts, containerID: details.id)
             }
             return details.id
@@ -135,13 +155,13 @@ struct AttemptRunner: Sendable {
             try await executor.stage(job, items: items, containerID: details.id)
         } catch let error as ExecutorError {
             logger.warning("staging failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            try? await client.removeContainer(id: details.id, force: true)
+            try? await engine.remove(details.id)
             await record(.infrastructureFailure(reason: Reason.staging("\(error)"), error: "\(error)"))
             return nil
         }
         guard try await database.job(job.id).job.state == .starting else {
             logger.info("job cancelled before its container started", metadata: metadata)
-            try? await client.removeContainer(id: details.id, force: true)
+            try? await engine.remove(details.id)
             await record(.cancelledBeforeStart)
             return nil
         }
@@ -152,55 +172,56 @@ struct AttemptRunner: Sendable {
     ///
     /// If the connection to the engine drops (an engine restart, a network blip), it waits for the
     /// engine and looks again instead of failing the job: the container is adopted where it stands.
-    private func superviseContainer(_ containerID: String, client: DockerClient) async throws
-        -> (code: Int, oomKilled: Bool, error: String?)
-    {
+    private func supervise(_ containerID: String, engine: any ContainerEngine) async throws -> Exit {
         let logPath = JobLogFile.path(for: job.id, in: configuration.logsDirectory)
         var engineFailures = 0
         while true {
             do {
-                let current = try await client.inspectContainer(id: containerID)
-                if current.state.status == .created {
-                    let wait = try await client.registerWait(id: containerID, condition: .nextExit)
-                    _ = try await client.startContainer(id: containerID)
+                let current = try await engine.inspect(containerID)
+                if current.status == .created {
+                    let wait = try await engine.registerWait(containerID, condition: .nextExit)
+                    try await engine.start(containerID)
                     FaultInjection.hit(.afterStart)
                     let marked = try await database.markRunning(job.id, attempt: job.attempts, containerID: containerID)
                     if !marked {
                         logger.info("job cancelled while starting; stopping its container", metadata: metadata)
-                        _ = try? await client.stopContainer(id: containerID, timeout: configuration.stopTimeoutSeconds)
+                        try? await engine.stop(containerID, timeout: configuration.stopTimeoutSeconds)
                     }
                     logger.info(
                         "container started",
                         metadata: metadata.merging(["CONTAINER_ID": "\(containerID)"]) { $1 }
                     )
-                    try await followLogs(containerID, client: client, path: logPath, header: true) {
-                        _ = try await wait.result()
+                    try await followLogs(containerID, engine: engine, path: logPath, header: true) {
+                        try await wait.result()
                     }
-                } else if current.state.running {
-                    let wait = try await client.registerWait(id: containerID, condition: .notRunning)
-                    try await followLogs(containerID, client: client, path: logPath, header: false) {
-                        _ = try await wait.result()
+                } else if current.status == .running {
+                    let wait = try await engine.registerWait(containerID, condition: .notRunning)
+                    try await followLogs(containerID, engine: engine, path: logPath, header: false) {
+                        try await wait.result()
                     }
                 } else {
                     // Exited while nobody watched: copy what the log file is missing.
-                    try await followLogs(containerID, client: client, path: logPath, header: false) {}
+                    try await followLogs(containerID, engine: engine, path: logPath, header: false) {}
                 }
                 FaultInjection.hit(.afterExit)
-                var final = try await client.inspectContainer(id: containerID)
+                var final = try await engine.inspect(containerID)
                 // The engine can set OOMKilled a moment after the exit: look again briefly for a SIGKILLed
                 // container that had a memory limit.
                 let deadline = ContinuousClock.now + .seconds(3)
-                while final.state.exitCode == 137, !final.state.oomKilled, job.spec.memoryBytes != nil,
+                while final.exitCode == 137, !final.oomKilled, job.spec.memoryBytes != nil,
                     ContinuousClock.now < deadline
                 {
                     try await Task.sleep(for: .milliseconds(250))
-                    final = try await client.inspectContainer(id: containerID)
+                    final = try await engine.inspect(containerID)
                 }
-                let error = final.state.error.isEmpty ? nil : final.state.error
-                return (final.state.exitCode, final.state.oomKilled, error)
-            } catch let error as DockerError where error.isNotFound {
+                return Exit(
+                    code: final.exitCode,
+                    oomKilled: final.oomKilled,
+                    error: final.error.isEmpty ? nil : final.error
+                )
+            } catch EngineError.notFound {
                 throw AttemptError.containerLost(containerID)
-            } catch let error as DockerError {
+            } catch let error as EngineError {
                 throw error
             } catch {
                 if error is CancellationError || Task.isCancelled { throw error }
@@ -224,7 +245,7 @@ struct AttemptRunner: Sendable {
     /// Starts after the last container line the file already has (see ``JobLogFile``).
     private func followLogs(
         _ containerID: String,
-        client: DockerClient,
+        engine: any ContainerEngine,
         path: String,
         header: Bool,
         waitForExit: @escaping @Sendable () async throws -> Void
@@ -234,7 +255,7 @@ struct AttemptRunner: Sendable {
         defer { log.close() }
         if header { log.note("=== attempt \(job.attempts) on \(job.host ?? "?") (\(job.containerName)) ===") }
         let since = cursor.map { Date(timeIntervalSince1970: Double($0.secondsSince1970)) }
-        let stream = try await client.logs(id: containerID, follow: true, since: since, timestamps: true)
+        let stream = try await engine.logs(containerID, since: since)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await waitForExit() }
             for try await chunk in stream {
@@ -251,12 +272,12 @@ struct AttemptRunner: Sendable {
 
     /// Whether the container is gone; after a SIGKILL exit, looks for up to a second (a forced removal
     /// kills first and removes a moment later).
-    func containerVanished(_ containerID: String, client: DockerClient, killed: Bool) async -> Bool {
+    func containerVanished(_ containerID: String, engine: any ContainerEngine, killed: Bool) async -> Bool {
         let deadline = ContinuousClock.now + (killed ? .seconds(1) : .zero)
         repeat {
             do {
-                _ = try await client.inspectContainer(id: containerID)
-            } catch let error as DockerError where error.isNotFound {
+                _ = try await engine.inspect(containerID)
+            } catch EngineError.notFound {
                 return true
             } catch {
                 return false
@@ -292,8 +313,8 @@ struct AttemptRunner: Sendable {
         return current.attempts == job.attempts && (current.state.isActive || current.state == .cancelled)
     }
 
-    private func labelsMatch(_ details: ContainerDetails) -> Bool {
-        let labels = details.config.labels
+    private func labelsMatch(_ details: EngineContainer) -> Bool {
+        let labels = details.labels
         return labels[ContainerLabel.job] == job.id && labels[ContainerLabel.attempt] == String(job.attempts)
             && labels[ContainerLabel.instance] == executor.instance
     }

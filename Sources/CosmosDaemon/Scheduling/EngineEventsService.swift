@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Follows every engine's `/events` stream for this instance's containers and asks the scheduler to
 /// reconcile when one dies, is OOM-killed or disappears. After a reconnect it resumes with `since=`.
 struct EngineEventsService: Service {
-    let executor: DockerExecutor
+    let executor: ContainerExecutor
     let scheduler: Scheduler
     let logger: Logger
 
@@ -23,25 +23,21 @@ struct EngineEventsService: Service {
     }
 
     private func follow(host: String) async {
-        guard let client = try? executor.client(for: host) else { return }
+        guard let engine = try? executor.engine(for: host) else { return }
         var since: Date?
         var failures = 0
         while !Task.isCancelled {
             do {
-                let stream = try await client.events(
-                    since: since,
-                    filters: [
-                        "type": ["container"], "label": ["\(ContainerLabel.instance)=\(executor.instance)"],
-                        "event": ["die", "oom", "destroy"],
-                    ]
-                )
+                let stream = try await engine.events(since: since, labels: executor.instanceLabels)
                 if since != nil { scheduler.requestReconcile() }  // resync what a reconnect may have missed
                 for try await event in stream {
                     failures = 0
                     since = Date(timeIntervalSince1970: Double(event.time))
                     logger.debug(
                         "engine event",
-                        metadata: ["HOST": "\(host)", "action": "\(event.action)", "CONTAINER_ID": "\(event.actor.id)"]
+                        metadata: [
+                            "HOST": "\(host)", "action": "\(event.action)", "CONTAINER_ID": "\(event.containerID)",
+                        ]
                     )
                     scheduler.requestReconcile()
                 }

@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// requeues its running jobs once it has been down for `host_down_grace_seconds`. The first probe that
 /// answers brings it back, and a reconciliation adopts or removes what runs there.
 struct HostMonitor: Service {
-    let executor: DockerExecutor
+    let executor: ContainerExecutor
     let registry: HostRegistry
     let scheduler: Scheduler
     let live: LiveConfiguration
@@ -27,11 +27,11 @@ struct HostMonitor: Service {
     }
 
     private func watch(host: String) async {
-        guard let client = try? executor.client(for: host) else { return }
+        guard let engine = try? executor.engine(for: host) else { return }
         while !Task.isCancelled {
             let settings = live.current.health
             let interval = Duration.seconds(settings.probeIntervalSeconds)
-            let error = await probe(client, timeout: min(interval, .seconds(5)))
+            let error = await probe(engine, timeout: min(interval, .seconds(5)))
             if Task.isCancelled { return }
             let transition = registry.recordProbe(
                 host,
@@ -60,11 +60,11 @@ struct HostMonitor: Service {
     }
 
     /// Pings the engine; nil when it answered within `timeout`, else what went wrong.
-    private func probe(_ client: DockerClient, timeout: Duration) async -> String? {
+    private func probe(_ engine: any ContainerEngine, timeout: Duration) async -> String? {
         await withTaskGroup(of: String?.self) { group in
             group.addTask {
                 do {
-                    _ = try await client.ping()
+                    try await engine.ping()
                     return nil
                 } catch {
                     return "\(error)"

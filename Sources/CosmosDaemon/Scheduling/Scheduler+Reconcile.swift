@@ -34,18 +34,14 @@ extension Scheduler {
     func findContainers() async -> [ContainerFinding] {
         var findings: [ContainerFinding] = []
         for host in configuration.hosts {
-            guard let client = try? executor.client(for: host.name) else { continue }
+            guard let engine = try? executor.engine(for: host.name) else { continue }
             do {
-                let containers = try await client.listContainers(
-                    all: true,
-                    labels: ["\(ContainerLabel.instance)=\(executor.instance)"]
-                )
-                for container in containers {
+                for container in try await engine.list(labels: executor.instanceLabels) {
                     findings.append(
                         ContainerFinding(
                             host: host.name,
                             containerID: container.id,
-                            name: container.names.first.map { String($0.drop { $0 == "/" }) } ?? container.id,
+                            name: container.name,
                             jobID: container.labels[ContainerLabel.job],
                             attempt: container.labels[ContainerLabel.attempt].flatMap { Int($0) }
                         )
@@ -76,10 +72,10 @@ extension Scheduler {
         let due = noteOrphans(orphans.map(\.containerID), now: now)
             .filter { now - $0.value >= grace || superseded.contains($0.key) }.map(\.key)
         for orphan in orphans where due.contains(orphan.containerID) {
-            guard let client = try? executor.client(for: orphan.host) else { continue }
-            _ = try? await client.stopContainer(id: orphan.containerID, timeout: configuration.stopTimeoutSeconds)
+            guard let engine = try? executor.engine(for: orphan.host) else { continue }
+            try? await engine.stop(orphan.containerID, timeout: configuration.stopTimeoutSeconds)
             do {
-                try await client.removeContainer(id: orphan.containerID, force: true)
+                try await engine.remove(orphan.containerID)
                 logger.notice(
                     "removed orphan container",
                     metadata: [
@@ -88,7 +84,7 @@ extension Scheduler {
                         "JOB_ID": "\(orphan.jobID ?? "")", "attempt": "\(orphan.attempt.map(String.init) ?? "")",
                     ]
                 )
-            } catch let error as DockerError where error.isNotFound {
+            } catch EngineError.notFound {
                 continue
             } catch {
                 logger.warning(

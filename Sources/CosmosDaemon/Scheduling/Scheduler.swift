@@ -11,7 +11,7 @@ import Synchronization
 /// stops promoting, stops following its containers and leaves them running; the next start adopts them.
 final class Scheduler: Service, Sendable {
     let database: AppDatabase
-    let executor: DockerExecutor
+    let executor: ContainerExecutor
     /// Host health and drains.
     let registry: HostRegistry
     let live: LiveConfiguration
@@ -50,7 +50,7 @@ final class Scheduler: Service, Sendable {
 
     init(
         database: AppDatabase,
-        executor: DockerExecutor,
+        executor: ContainerExecutor,
         registry: HostRegistry,
         live: LiveConfiguration,
         readiness: Readiness,
@@ -97,7 +97,7 @@ final class Scheduler: Service, Sendable {
             guard let job = try? await database.job(jobID).job else { return }
             guard let containerID = job.containerId else { return }  // the runner sees the cancel before start
             do {
-                _ = try await executor.client(for: job.host).stopContainer(id: containerID, timeout: timeout)
+                try await executor.engine(for: job.host).stop(containerID, timeout: timeout)
             } catch {
                 logger.warning(
                     "stopping a cancelled job's container failed",
@@ -198,9 +198,9 @@ final class Scheduler: Service, Sendable {
                 ),
                 policy: configuration.retry
             )
-            if let client = try? executor.client(for: job.host) {
-                _ = try? await client.stopContainer(id: job.containerName, timeout: configuration.stopTimeoutSeconds)
-                try? await client.removeContainer(id: job.containerName, force: true)
+            if let engine = try? executor.engine(for: job.host) {
+                try? await engine.stop(job.containerName, timeout: configuration.stopTimeoutSeconds)
+                try? await engine.remove(job.containerName)
             }
             logger.notice("stopped a running job on shutdown", metadata: ["JOB_ID": "\(job.id)"])
         }

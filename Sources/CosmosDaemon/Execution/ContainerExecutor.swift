@@ -6,13 +6,13 @@ import Logging
 import Synchronization
 import TarArchive
 
-/// Runs job attempts as containers through the Docker Engine API, one client per configured host.
+/// Runs job attempts as containers, one engine per configured host.
 ///
 /// It builds every container configuration itself from the job's spec and the host's configuration:
-/// users never pass Docker options through.
-final class DockerExecutor: Sendable {
+/// users never pass engine options through. Every engine call goes through ``ContainerEngine``.
+final class ContainerExecutor: Sendable {
     let hosts: [String: HostConfiguration]
-    let clients: [String: DockerClient]
+    let engines: [String: any ContainerEngine]
     let instance: String
     let outputsDirectory: String
     /// Which inputs may be staged (checked again, for the job's owner, when staging).
@@ -21,15 +21,14 @@ final class DockerExecutor: Sendable {
     /// GPU modes resolved from `auto` by asking each engine for its runtimes.
     private let resolvedModes = Mutex<[String: HostConfiguration.GPUMode]>([:])
 
-    init(configuration: DaemonConfiguration, instance: String, logger: Logger) throws {
-        var clients: [String: DockerClient] = [:]
-        for host in configuration.hosts {
-            let endpoint = try DockerEndpoint(parsing: host.docker)
-            var clientLogger = logger
-            clientLogger[metadataKey: "HOST"] = "\(host.name)"
-            clients[host.name] = try DockerClient(endpoint: endpoint, tls: host.tls, logger: clientLogger)
-        }
-        self.clients = clients
+    /// An executor over the given engines (a fake one in tests), keyed by host name.
+    init(
+        configuration: DaemonConfiguration,
+        engines: [String: any ContainerEngine],
+        instance: String,
+        logger: Logger
+    ) {
+        self.engines = engines
         self.hosts = Dictionary(uniqueKeysWithValues: configuration.hosts.map { ($0.name, $0) })
         self.instance = instance
         self.outputsDirectory = configuration.outputsDirectory
@@ -37,18 +36,36 @@ final class DockerExecutor: Sendable {
         self.logger = logger
     }
 
-    /// Closes every engine connection.
-    func shutdown() async {
-        for client in clients.values { try? await client.shutdown() }
+    /// An executor over the Docker engines the configuration names.
+    static func docker(configuration: DaemonConfiguration, instance: String, logger: Logger) throws
+        -> ContainerExecutor
+    {
+        var engines: [String: any ContainerEngine] = [:]
+        for host in configuration.hosts {
+            let endpoint = try DockerEndpoint(parsing: host.docker)
+            var clientLogger = logger
+            clientLogger[metadataKey: "HOST"] = "\(host.name)"
+            let client = try DockerClient(endpoint: endpoint, tls: host.tls, logger: clientLogger)
+            engines[host.name] = DockerContainerEngine(client: client)
+        }
+        return ContainerExecutor(configuration: configuration, engines: engines, instance: instance, logger: logger)
     }
 
-    /// The client of `host`.
-    func client(for host: String?) throws -> DockerClient {
-        guard let host, let client = clients[host] else {
+    /// Closes every engine connection.
+    func shutdown() async {
+        for engine in engines.values { await engine.shutdown() }
+    }
+
+    /// The engine of `host`.
+    func engine(for host: String?) throws -> any ContainerEngine {
+        guard let host, let engine = engines[host] else {
             throw ExecutorError.unknownHost(host ?? "(none)")
         }
-        return client
+        return engine
     }
+
+    /// The labels that select this instance's containers.
+    var instanceLabels: [String] { ["\(ContainerLabel.instance)=\(instance)"] }
 
     // MARK: Container configuration
 
@@ -105,8 +122,8 @@ final class DockerExecutor: Sendable {
     func gpuMode(of host: HostConfiguration) async throws -> HostConfiguration.GPUMode {
         guard host.gpuMode == .auto else { return host.gpuMode }
         if let mode = resolvedModes.withLock({ $0[host.name] }) { return mode }
-        let info = try await client(for: host.name).info()
-        let mode: HostConfiguration.GPUMode = info.runtimes.contains("nvidia") ? .nvidia : .env
+        let runtimes = try await engine(for: host.name).runtimes()
+        let mode: HostConfiguration.GPUMode = runtimes.contains("nvidia") ? .nvidia : .env
         resolvedModes.withLock { $0[host.name] = mode }
         logger.info("resolved gpu_mode auto", metadata: ["HOST": "\(host.name)", "gpu_mode": "\(mode.rawValue)"])
         return mode
@@ -162,10 +179,10 @@ final class DockerExecutor: Sendable {
     func collectOutputs(_ job: JobRecord, containerID: String) async throws -> [String] {
         let destination = URL(fileURLWithPath: outputsDirectory).appendingPathComponent(job.id)
         try? FileManager.default.removeItem(at: destination)
-        let archive: ContainerArchive
+        let archive: AsyncThrowingStream<[UInt8], any Error>
         do {
-            archive = try await client(for: job.host).getArchive(id: containerID, path: "/cosmos/out")
-        } catch let error as DockerError where error.isNotFound {
+            archive = try await engine(for: job.host).getArchive(containerID, path: "/cosmos/out")
+        } catch let error as EngineError where EngineError.isNotFound(error) {
             return []
         }
         var extractor = try TarExtractor(destination: destination, stripComponents: 1)

@@ -9,7 +9,7 @@ import TarArchive
 #endif
 
 /// Staging: `/cosmos/job.json`, `/cosmos/out/` and the job's inputs, in one streamed archive.
-extension DockerExecutor {
+extension ContainerExecutor {
     /// Uploads `/cosmos/job.json`, an empty `/cosmos/out/` and every input as `/cosmos/in/<file name>`.
     ///
     /// The archive is put at `/` with the `cosmos/` entries inside (the archive API needs existing parents).
@@ -45,18 +45,14 @@ extension DockerExecutor {
             }
         }
         let chunks = try TarWriter().archiveChunks(sources)
-        try await client(for: job.host).putArchive(
-            id: containerID,
-            path: "/",
-            body: .stream(chunks, length: Int(chunks.byteCount))
-        )
+        try await engine(for: job.host).putArchive(containerID, at: "/", archive: .chunks(chunks))
     }
 
     /// Writes `/cosmos/cancel` into a running batch run: the indices of the items to skip, one per line.
     func signalCancelledItems(_ parent: JobRecord, indices: [Int]) async throws {
         let text = indices.sorted().map(String.init).joined(separator: "\n") + "\n"
         let archive = TarWriter.archive([.file(path: "cosmos/cancel", contents: Array(text.utf8), mode: 0o644)])
-        try await client(for: parent.host).putArchive(id: parent.containerName, path: "/", body: .bytes(archive))
+        try await engine(for: parent.host).putArchive(parent.containerName, at: "/", archive: .bytes(archive))
     }
 
     /// Checks `path` for `owner` and opens the file it resolves to; the descriptor must name that same file.
