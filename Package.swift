@@ -124,7 +124,10 @@ let package = Package(
         .testTarget(name: "TarArchiveTests", dependencies: ["TarArchive"]),
         .testTarget(
             name: "CosmosDaemonTests",
-            dependencies: ["CosmosDaemon", "CosmosStore", "CosmosDomain", "DockerEngine"]
+            dependencies: [
+                "CosmosDaemon", "CosmosStore", "CosmosDomain", "DockerEngine", "TarArchive",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "CosmosStoreTests",

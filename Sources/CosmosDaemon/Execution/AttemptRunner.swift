@@ -49,7 +49,9 @@ struct AttemptRunner: Sendable {
         } catch {
             if Task.isCancelled { return }
             logger.error("attempt failed in the engine", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            if let engine = try? executor.engine(for: job.host) {
+            // Never remove a container of the same name that is not ours: the error says to remove it by hand.
+            let foreign = if case ExecutorError.foreignContainer = error { true } else { false }
+            if !foreign, let engine = try? executor.engine(for: job.host) {
                 try? await engine.remove(job.containerName)
             }
             await record(.infrastructureFailure(reason: Reason.engineError(Self.shortText(error)), error: "\(error)"))

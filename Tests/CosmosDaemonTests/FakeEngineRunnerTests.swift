@@ -1,0 +1,208 @@
+import CosmosDomain
+import CosmosStore
+import Foundation
+import Testing
+
+@testable import CosmosDaemon
+
+/// The attempt runner against a scripted fake engine: every path without Docker, in seconds.
+@Suite("Attempt runner on a fake engine")
+struct FakeEngineRunnerTests {
+    @Test("exit 0: staged before start, logs and outputs collected, recorded succeeded, then removed")
+    func succeeds() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(.init(exitCode: 0, logLines: ["loading", "done"], outputs: ["video.mp4": "v"]))
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .succeeded)
+        #expect(stored.exitCode == 0)
+        #expect(stored.outputs == ["video.mp4"])
+        let verbs = harness.engine.calls.map { $0.split(separator: " ")[0] }
+        #expect(verbs.filter { $0 == "create" }.count == 1)
+        let put = try #require(verbs.firstIndex(of: "put"))
+        let start = try #require(verbs.firstIndex(of: "start"))
+        let wait = try #require(verbs.firstIndex(of: "wait"))
+        #expect(put < start && wait < start, "staged and waiting before the start: \(verbs)")
+        #expect(verbs.last == "remove")
+        #expect(harness.engine.containers.isEmpty)
+        let staged = String(decoding: try #require(harness.engine.uploads.first), as: UTF8.self)
+        #expect(staged.contains("cosmos/job.json") && staged.contains("\"job_id\":\"\(job.id)\""))
+        let log = try String(
+            contentsOfFile: JobLogFile.path(for: job.id, in: harness.configuration.logsDirectory),
+            encoding: .utf8
+        )
+        #expect(log.contains("loading") && log.contains("done"))
+        let output = harness.configuration.outputsDirectory + "/\(job.id)/video.mp4"
+        #expect(FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test("a non-zero exit fails the job with its exit code")
+    func exitCode() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(.init(exitCode: 3))
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .failed)
+        #expect(stored.exitCode == 3)
+        #expect(stored.reason == Reason.exitCode(3))
+    }
+
+    @Test("an OOM kill fails the job with reason oom")
+    func oom() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(.init(exitCode: 137, oomKilled: true))
+        let job = try await harness.claimed(JobSpec(image: "img", command: ["run"], memoryBytes: 64 << 20))
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .failed)
+        #expect(stored.oomKilled)
+        #expect(stored.reason == Reason.oom)
+    }
+
+    @Test("a 409 on create adopts our own container and never makes a second")
+    func conflictAdopted() async throws {
+        let harness = try RunnerHarness()
+        let job = try await harness.claimed()
+        harness.engine.insert(
+            .init(
+                id: "earlier",
+                name: job.containerName,
+                labels: [
+                    ContainerLabel.job: job.id, ContainerLabel.attempt: String(job.attempts),
+                    ContainerLabel.instance: "test-instance",
+                ]
+            )
+        )
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .succeeded)
+        #expect(stored.containerId == "earlier")
+        #expect(harness.engine.calls.contains("start earlier"))
+        #expect(harness.engine.calls.filter { $0.hasPrefix("create") }.count == 1)
+    }
+
+    @Test("a 409 on someone else's container fails the attempt and leaves that container alone")
+    func conflictForeign() async throws {
+        let harness = try RunnerHarness()
+        let job = try await harness.claimed()
+        harness.engine.insert(.init(id: "theirs", name: job.containerName, labels: ["owner": "someone"]))
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.reason?.hasPrefix("engine error: a container named \(job.containerName) exists") == true)
+        #expect(harness.engine.containers.map(\.id) == ["theirs"])
+    }
+
+    @Test("a container deleted behind the daemon's back is 'container lost' and goes back to the queue")
+    func containerLost() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(.init(exitCode: 137, vanishesOnExit: true))
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .queued)
+        #expect(stored.reason == Reason.containerLost)
+        #expect(stored.exitCode == nil)
+    }
+
+    @Test("a wait that fails (the engine connection broke) is looked at again, not failed")
+    func waitFails() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(.init(exitCode: 0, logLines: ["one line"], firstWaitFails: true))
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .succeeded)
+        #expect(harness.engine.calls.filter { $0.hasPrefix("inspect") }.count >= 3)
+        let log = try String(
+            contentsOfFile: JobLogFile.path(for: job.id, in: harness.configuration.logsDirectory),
+            encoding: .utf8
+        )
+        #expect(log.components(separatedBy: "one line").count == 2, "the line is in the log once:\n\(log)")
+    }
+
+    @Test("an engine that hangs on start: cancelling the runner records nothing and leaves the job to adoption")
+    func engineHangs() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.hang(.start)
+        let job = try await harness.claimed()
+        let runner = harness.runner(job)
+        let task = Task { await runner.run(adopting: false) }
+        try await waitUntil { harness.engine.calls.contains { $0.hasPrefix("start") } }
+        task.cancel()
+        try await withTimeout(.seconds(5)) { await task.value }
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .starting)
+        #expect(stored.attempts == 1)
+        #expect(harness.engine.containers.count == 1, "the container is left for the next start to adopt")
+    }
+
+    @Test("adopting a running job whose container exited meanwhile records its exit, with no new container")
+    func adoptExited() async throws {
+        let harness = try RunnerHarness()
+        let job = try await harness.claimed()
+        harness.engine.insert(
+            .init(
+                id: "left",
+                name: job.containerName,
+                labels: [
+                    ContainerLabel.job: job.id, ContainerLabel.attempt: String(job.attempts),
+                    ContainerLabel.instance: "test-instance",
+                ],
+                status: .exited,
+                exitCode: 0
+            )
+        )
+        _ = try await harness.database.markRunning(job.id, attempt: job.attempts, containerID: "left")
+        await harness.runner(try await harness.stored(job.id)).run(adopting: true)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .succeeded)
+        #expect(!harness.engine.calls.contains { $0.hasPrefix("create") || $0.hasPrefix("start") })
+    }
+
+    @Test("adopting a running job whose container is gone records 'container lost'")
+    func adoptGone() async throws {
+        let harness = try RunnerHarness()
+        let job = try await harness.claimed()
+        _ = try await harness.database.markRunning(job.id, attempt: job.attempts, containerID: "gone")
+        await harness.runner(try await harness.stored(job.id)).run(adopting: true)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.reason == Reason.containerLost)
+        #expect(stored.state == .queued)
+    }
+}
+
+/// Waits until `condition` holds, polling every 10 ms; fails the test after `timeout`.
+func waitUntil(
+    timeout: Duration = .seconds(5),
+    _ condition: @Sendable () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within \(timeout)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Runs `body`; fails the test if it has not returned within `timeout`.
+func withTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async -> Void) async throws {
+    let finished = await withTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            await body()
+            return true
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return false
+        }
+        let first = await group.next() ?? false
+        group.cancelAll()
+        return first
+    }
+    #expect(finished, "did not return within \(timeout)")
+}
