@@ -125,8 +125,9 @@ let package = Package(
         .testTarget(
             name: "CosmosDaemonTests",
             dependencies: [
-                "CosmosDaemon", "CosmosStore", "CosmosDomain", "DockerEngine", "TarArchive",
+                "CosmosDaemon", "CosmosStore", "CosmosDomain", "CosmosAPI", "DockerEngine", "TarArchive",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

@@ -1,4 +1,6 @@
-/// The control API's versioned paths.
+/// The control API's versioned paths: the one table both the server's routes and the client's requests use.
+///
+/// The server registers templates made with ``parameter(_:)`` (`/v1/jobs/:id/cancel`); the client fills in ids.
 public enum APIPath {
     public static let version = "/v1"
     public static let status = "/v1/status"
@@ -9,16 +11,35 @@ public enum APIPath {
     public static let batches = "/v1/batches"
     public static let batchRuns = "/v1/batch-runs"
 
-    /// `/v1/batches/{id}`, or `/v1/batches/{id}/{action}` for pause, resume, cancel, move, retry-failed.
-    public static func batch(_ id: String, _ action: String? = nil) -> String {
-        action.map { "/v1/batches/\(id)/\($0)" } ?? "/v1/batches/\(id)"
-    }
+    /// A route parameter as the server's router names it (`:id`).
+    public static func parameter(_ name: String) -> String { ":" + name }
 
-    /// `/v1/hosts/{name}/{action}` for drain and resume.
-    public static func host(_ name: String, _ action: String) -> String { "/v1/hosts/\(name)/\(action)" }
+    /// `/v1/batches/{id}`.
+    public static func batch(_ id: String) -> String { "/v1/batches/\(id)" }
+    /// `/v1/batches/{id}/{action}`.
+    public static func batch(_ id: String, _ action: BatchAction) -> String { "/v1/batches/\(id)/\(action.rawValue)" }
+
+    /// `/v1/hosts/{name}/{action}`.
+    public static func host(_ name: String, _ action: HostAction) -> String { "/v1/hosts/\(name)/\(action.rawValue)" }
 
     /// `/v1/jobs/{id}`.
     public static func job(_ id: String) -> String { "/v1/jobs/\(id)" }
-    /// `/v1/jobs/{id}/{action}` for cancel, retry, hold, release, move, priority, logs.
-    public static func job(_ id: String, _ action: String) -> String { "/v1/jobs/\(id)/\(action)" }
+    /// `/v1/jobs/{id}/{action}`.
+    public static func job(_ id: String, _ action: JobAction) -> String { "/v1/jobs/\(id)/\(action.rawValue)" }
+}
+
+/// What can be done to one job, as the last path component.
+public enum JobAction: String, Sendable, CaseIterable {
+    case cancel, retry, hold, release, move, priority, logs
+}
+
+/// What can be done to one named batch, as the last path component.
+public enum BatchAction: String, Sendable, CaseIterable {
+    case pause, resume, cancel, move
+    case retryFailed = "retry-failed"
+}
+
+/// What can be done to one host, as the last path component.
+public enum HostAction: String, Sendable, CaseIterable {
+    case drain, resume
 }

@@ -5,7 +5,7 @@ public struct BatchView: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     /// `pending`, `running`, `paused`, `completed`, `failed` or `cancelled`.
-    public var status: String
+    public var status: BatchProgress.Status
     public var ownerUid: Int
     public var total: Int
     /// Jobs that succeeded.
@@ -29,7 +29,7 @@ public struct BatchView: Codable, Sendable, Equatable {
     public init(
         id: String,
         name: String,
-        status: String,
+        status: BatchProgress.Status,
         ownerUid: Int,
         total: Int,
         completed: Int,

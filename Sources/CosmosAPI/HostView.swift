@@ -1,8 +1,10 @@
+import CosmosDomain
+
 /// One host as `cosmosctl hosts --json` prints it.
 public struct HostView: Codable, Sendable, Equatable {
     public var name: String
     /// `up`, `down`, `draining` or `drained`.
-    public var state: String
+    public var state: HostDisplayState
     public var gpusTotal: Int
     public var gpusUsed: Int
     /// Jobs starting or running there.
@@ -18,7 +20,7 @@ public struct HostView: Codable, Sendable, Equatable {
 
     public init(
         name: String,
-        state: String,
+        state: HostDisplayState,
         gpusTotal: Int,
         gpusUsed: Int,
         running: Int,

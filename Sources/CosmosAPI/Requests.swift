@@ -18,20 +18,75 @@ public struct JobsResponse: Codable, Sendable {
     }
 }
 
-/// `POST /v1/jobs/{id}/move`.
+/// `POST /v1/jobs/{id}/move` and `POST /v1/batches/{id}/move`: `{"to": "before", "job": "..."}`.
 public struct MoveRequest: Codable, Sendable, Equatable {
-    /// `top`, `bottom`, `before`, `after` or `position`.
-    public var to: String
+    /// Where to, within the priority level.
+    public enum Destination: String, Codable, Sendable, CaseIterable {
+        case top, bottom, before, after, position
+    }
+
+    public var to: Destination
     /// The other job, for `before` and `after`.
     public var job: String?
     /// The 1-based position, for `position`.
     public var position: Int?
 
-    public init(to: String, job: String? = nil, position: Int? = nil) {
+    public init(to: Destination, job: String? = nil, position: Int? = nil) {
         self.to = to
         self.job = job
         self.position = position
     }
+
+    /// The request as one value; a missing companion field is named.
+    public init(_ target: MoveTarget) {
+        switch target {
+        case .top: self.init(to: .top)
+        case .bottom: self.init(to: .bottom)
+        case .before(let other): self.init(to: .before, job: other)
+        case .after(let other): self.init(to: .after, job: other)
+        case .position(let position): self.init(to: .position, position: position)
+        }
+    }
+
+    /// The move target, or which field is missing.
+    public func target() throws(InvalidRequest) -> MoveTarget {
+        switch to {
+        case .top: return .top
+        case .bottom: return .bottom
+        case .before, .after:
+            guard let other = job, !other.isEmpty else {
+                throw InvalidRequest(field: "job", reason: "\(to.rawValue) needs the other job's id")
+            }
+            return to == .before ? .before(other) : .after(other)
+        case .position:
+            guard let position else { throw InvalidRequest(field: "position", reason: "missing") }
+            return .position(position)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let text = try container.decode(String.self, forKey: .to)
+        guard let to = Destination(rawValue: text) else {
+            throw InvalidRequest(field: "to", reason: "must be top, bottom, before, after or position")
+        }
+        self.to = to
+        job = try container.decodeIfPresent(String.self, forKey: .job)
+        position = try container.decodeIfPresent(Int.self, forKey: .position)
+    }
+}
+
+/// A request the API refuses before doing anything: names the field and the reason (HTTP 400).
+public struct InvalidRequest: Error, Sendable, Equatable, CustomStringConvertible {
+    public var field: String
+    public var reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { "\(field): \(reason)" }
 }
 
 /// `POST /v1/jobs/{id}/priority`.

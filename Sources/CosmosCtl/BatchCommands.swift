@@ -66,7 +66,8 @@ struct BatchList: AsyncParsableCommand {
             header: ["ID", "NAME", "STATUS", "PROGRESS", "DONE", "FAILED", "RUNNING", "QUEUED", "ETA"],
             rows: response.batches.map { batch in
                 [
-                    batch.id, batch.name, batch.status, "\(batch.percent)%", "\(batch.completed)/\(batch.total)",
+                    batch.id, batch.name, batch.status.rawValue, "\(batch.percent)%",
+                    "\(batch.completed)/\(batch.total)",
                     String(batch.failed), String(batch.running), String(batch.queued),
                     BatchFormat.eta(batch.etaSeconds),
                 ]
@@ -105,7 +106,7 @@ struct BatchShow: AsyncParsableCommand {
                 fflush(nil)  // every stream: print buffers when piped
                 last = frame
             }
-            if BatchProgress.Status(rawValue: batch.status)?.isFinished == true { return }
+            if batch.status.isFinished { return }
             try await Task.sleep(for: .milliseconds(Int64(max(0.1, interval) * 1000)))
         }
     }
@@ -120,7 +121,7 @@ protocol BatchActionCommand: AsyncParsableCommand {
     var globals: GlobalOptions { get }
     var output: OutputOptions { get }
     var id: String { get }
-    static var action: String { get }
+    static var action: BatchAction { get }
 }
 
 extension BatchActionCommand {
@@ -141,7 +142,7 @@ struct BatchPause: BatchActionCommand {
         commandName: "pause",
         abstract: "Pause a batch: its queued jobs are held, running ones finish."
     )
-    static let action = "pause"
+    static let action = BatchAction.pause
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The batch id.") var id: String
@@ -151,7 +152,7 @@ struct BatchPause: BatchActionCommand {
 /// `batch resume ID`.
 struct BatchResume: BatchActionCommand {
     static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused batch.")
-    static let action = "resume"
+    static let action = BatchAction.resume
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The batch id.") var id: String
@@ -164,7 +165,7 @@ struct BatchCancel: BatchActionCommand {
         commandName: "cancel",
         abstract: "Cancel a batch's queued jobs; with --running also stop its running ones."
     )
-    static let action = "cancel"
+    static let action = BatchAction.cancel
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The batch id.") var id: String
@@ -178,7 +179,7 @@ struct BatchRetryFailed: BatchActionCommand {
         commandName: "retry-failed",
         abstract: "Put every failed job of the batch back in the queue."
     )
-    static let action = "retry-failed"
+    static let action = BatchAction.retryFailed
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The batch id.") var id: String
@@ -191,7 +192,7 @@ struct BatchMove: BatchActionCommand {
         commandName: "move",
         abstract: "Move all queued jobs of a batch together, keeping their order."
     )
-    static let action = "move"
+    static let action = BatchAction.move
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The batch id.") var id: String
@@ -209,10 +210,10 @@ struct BatchMove: BatchActionCommand {
     func run() async throws {
         let request =
             top
-            ? MoveRequest(to: "top")
+            ? MoveRequest(to: .top)
             : bottom
-                ? MoveRequest(to: "bottom")
-                : before.map { MoveRequest(to: "before", job: $0) } ?? MoveRequest(to: "after", job: after)
+                ? MoveRequest(to: .bottom)
+                : before.map { MoveRequest(to: .before, job: $0) } ?? MoveRequest(to: .after, job: after)
         try await perform(body: request)
     }
 }

@@ -35,7 +35,7 @@ enum BatchFormat {
     /// The batch, its bar and ETA, then each job with its mark, name, state, outputs and error.
     static func panel(_ batch: BatchView) -> String {
         var lines = [
-            "\(batch.name) (\(batch.id))  \(batch.status)",
+            "\(batch.name) (\(batch.id))  \(batch.status.rawValue)",
             "\(bar(batch)) ETA \(eta(batch.etaSeconds))",
             "done \(batch.completed), failed \(batch.failed), running \(batch.running), queued \(batch.queued)"
                 + (batch.held > 0 ? " (\(batch.held) held)" : "") + ", cancelled \(batch.cancelled)",

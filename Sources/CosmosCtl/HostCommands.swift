@@ -38,10 +38,10 @@ struct HostDrain: AsyncParsableCommand {
 
     func run() async throws {
         let host = try await globals.withClient {
-            try await $0.send(.POST, APIPath.host(name, "drain"), as: HostView.self)
+            try await $0.send(.POST, APIPath.host(name, .drain), as: HostView.self)
         }
         if output.json { return try Output.printJSON(host) }
-        print("host \(host.name) \(host.state) (\(host.running) running)")
+        print("host \(host.name) \(host.state.rawValue) (\(host.running) running)")
     }
 }
 
@@ -57,9 +57,9 @@ struct HostResume: AsyncParsableCommand {
 
     func run() async throws {
         let host = try await globals.withClient {
-            try await $0.send(.POST, APIPath.host(name, "resume"), as: HostView.self)
+            try await $0.send(.POST, APIPath.host(name, .resume), as: HostView.self)
         }
         if output.json { return try Output.printJSON(host) }
-        print("host \(host.name) \(host.state)")
+        print("host \(host.name) \(host.state.rawValue)")
     }
 }

@@ -43,7 +43,7 @@ protocol JobActionCommand: AsyncParsableCommand {
     var globals: GlobalOptions { get }
     var output: OutputOptions { get }
     var ids: [String] { get }
-    static var action: String { get }
+    static var action: JobAction { get }
     static var pastTense: String { get }
 }
 
@@ -64,7 +64,7 @@ extension JobActionCommand {
 /// `cosmosctl cancel ID...`.
 struct Cancel: JobActionCommand {
     static let configuration = CommandConfiguration(abstract: "Cancel jobs; a running job's container is stopped.")
-    static let action = "cancel"
+    static let action = JobAction.cancel
     static let pastTense = "cancelled"
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
@@ -76,7 +76,7 @@ struct Retry: JobActionCommand {
     static let configuration = CommandConfiguration(
         abstract: "Put failed or cancelled jobs back in the queue, at their original place, as a new attempt."
     )
-    static let action = "retry"
+    static let action = JobAction.retry
     static let pastTense = "queued again"
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
@@ -88,7 +88,7 @@ struct Hold: JobActionCommand {
     static let configuration = CommandConfiguration(
         abstract: "Hold queued jobs: they keep their place but are skipped."
     )
-    static let action = "hold"
+    static let action = JobAction.hold
     static let pastTense = "held"
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
@@ -98,7 +98,7 @@ struct Hold: JobActionCommand {
 /// `cosmosctl release ID...`.
 struct Release: JobActionCommand {
     static let configuration = CommandConfiguration(abstract: "Release held jobs.")
-    static let action = "release"
+    static let action = JobAction.release
     static let pastTense = "released"
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
@@ -131,18 +131,18 @@ struct Move: AsyncParsableCommand {
     func run() async throws {
         let request: MoveRequest
         if top {
-            request = MoveRequest(to: "top")
+            request = MoveRequest(to: .top)
         } else if bottom {
-            request = MoveRequest(to: "bottom")
+            request = MoveRequest(to: .bottom)
         } else if let before {
-            request = MoveRequest(to: "before", job: before)
+            request = MoveRequest(to: .before, job: before)
         } else if let after {
-            request = MoveRequest(to: "after", job: after)
+            request = MoveRequest(to: .after, job: after)
         } else {
-            request = MoveRequest(to: "position", position: position)
+            request = MoveRequest(to: .position, position: position)
         }
         let job = try await globals.withClient {
-            try await $0.send(.POST, APIPath.job(id, "move"), body: request, as: JobView.self)
+            try await $0.send(.POST, APIPath.job(id, .move), body: request, as: JobView.self)
         }
         if output.json { return try Output.printJSON(job) }
         print("\(job.id) is at position \(job.position.map(String.init) ?? "-")")
@@ -163,7 +163,7 @@ struct Priority: AsyncParsableCommand {
         let job = try await globals.withClient {
             try await $0.send(
                 .POST,
-                APIPath.job(id, "priority"),
+                APIPath.job(id, .priority),
                 body: PriorityRequest(priority: priority),
                 as: JobView.self
             )

@@ -12,7 +12,7 @@ struct Logs: AsyncParsableCommand {
 
     func run() async throws {
         try await globals.withClient { client in
-            let body = try await client.stream(APIPath.job(id, "logs"), query: follow ? [("follow", "true")] : [])
+            let body = try await client.stream(APIPath.job(id, .logs), query: follow ? [("follow", "true")] : [])
             for try await buffer in body {
                 FileHandle.standardOutput.write(Data(buffer.readableBytesView))
             }

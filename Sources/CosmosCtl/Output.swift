@@ -47,7 +47,8 @@ enum Output {
             header: ["NAME", "STATE", "GPUS", "RUNNING", "ENDPOINT", "NOTE"],
             rows: hosts.map { host in
                 [
-                    host.name, host.state, "\(host.gpusUsed)/\(host.gpusTotal)", String(host.running), host.endpoint,
+                    host.name, host.state.rawValue, "\(host.gpusUsed)/\(host.gpusTotal)", String(host.running),
+                    host.endpoint,
                     host.lastError ?? "",
                 ]
             }

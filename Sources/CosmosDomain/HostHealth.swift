@@ -52,7 +52,7 @@ public struct HostHealth: Sendable, Equatable {
 }
 
 /// A host's state as `cosmosctl hosts` shows it.
-public enum HostDisplayState: String, Sendable, Equatable, CaseIterable {
+public enum HostDisplayState: String, Sendable, Equatable, CaseIterable, Codable {
     /// Answers and takes work.
     case up
     /// Does not answer; takes no work.

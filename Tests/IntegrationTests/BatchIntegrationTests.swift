@@ -44,7 +44,7 @@ struct BatchIntegrationTests {
     func tenJobs() throws {
         try withDaemon(gpus: 3) { daemon in
             let created = try create(daemon, "shot list", file: try jobsFile(daemon, count: 10, seconds: 1))
-            #expect(created.total == 10 && created.status == "pending" && created.etaSeconds == nil)
+            #expect(created.total == 10 && created.status == .pending && created.etaSeconds == nil)
             var samples = 0
             var sawRunning = false
             var lastDone = 0
@@ -52,13 +52,13 @@ struct BatchIntegrationTests {
                 let batch = try show(daemon, created.id)
                 samples += 1
                 checkCounts(batch)
-                sawRunning = sawRunning || batch.status == "running"
+                sawRunning = sawRunning || batch.status == .running
                 let done = batch.completed + batch.failed + batch.cancelled
                 #expect(done >= lastDone, "progress went backwards")
                 lastDone = done
                 #expect(batch.percent == done * 100 / 10)
                 if batch.completed > 0, batch.queued > 0 { #expect(batch.etaSeconds != nil) }
-                return batch.status == "completed"
+                return batch.status == .completed
             }
             #expect(samples > 3 && sawRunning)
             let done = try show(daemon, created.id)
@@ -83,7 +83,7 @@ struct BatchIntegrationTests {
             let created = try create(daemon, "variations", file: try jobsFile(daemon, count: 5, seconds: 1))
             try waitUntil("one job has finished", timeout: 60) { try show(daemon, created.id).completed >= 1 }
             let paused = try daemon.ctlJSON(BatchView.self, ["batch", "pause", created.id])
-            #expect(paused.status == "paused")
+            #expect(paused.status == .paused)
             try waitUntil("nothing of the batch runs", timeout: 30) { try show(daemon, created.id).running == 0 }
             let held = try show(daemon, created.id)
             checkCounts(held)
@@ -96,8 +96,8 @@ struct BatchIntegrationTests {
             let other = try daemon.submit(["--image", "cosmos-test/busybox:latest", "--", "true"])
             _ = try daemon.waitFinished([other], timeout: 60)
             #expect(try show(daemon, created.id).completed == frozen)
-            #expect(try daemon.ctlJSON(BatchView.self, ["batch", "resume", created.id]).status != "paused")
-            try waitUntil("the batch completes", timeout: 120) { try show(daemon, created.id).status == "completed" }
+            #expect(try daemon.ctlJSON(BatchView.self, ["batch", "resume", created.id]).status != .paused)
+            try waitUntil("the batch completes", timeout: 120) { try show(daemon, created.id).status == .completed }
         }
     }
 
@@ -107,7 +107,7 @@ struct BatchIntegrationTests {
             let created = try create(daemon, "doomed", file: try jobsFile(daemon, count: 4, seconds: 30))
             try waitUntil("the first job runs", timeout: 60) { try show(daemon, created.id).running == 1 }
             let cancelled = try daemon.ctlJSON(BatchView.self, ["batch", "cancel", created.id])
-            #expect(cancelled.status == "cancelled" && cancelled.cancelled == 3 && cancelled.running == 1)
+            #expect(cancelled.status == .cancelled && cancelled.cancelled == 3 && cancelled.running == 1)
             _ = try daemon.ctlJSON(BatchView.self, ["batch", "cancel", created.id, "--running"])
             try waitUntil("nothing runs", timeout: 30) { try show(daemon, created.id).running == 0 }
             let final = try show(daemon, created.id)

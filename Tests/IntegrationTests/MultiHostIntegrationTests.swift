@@ -155,7 +155,7 @@ struct MultiHostIntegrationTests {
             defer {
                 _ = DaemonHarness.run("/bin/bash", [DaemonHarness.repoRoot + "/scripts/test-engines.sh", "up", first])
             }
-            try waitUntil("the host is marked down", timeout: 30) { try hosts(daemon)[first]?.state == "down" }
+            try waitUntil("the host is marked down", timeout: 30) { try hosts(daemon)[first]?.state == .down }
             let job = try daemon.waitFinished([id], timeout: 120)[0]
             #expect(job.state == .succeeded)
             #expect(job.host == other)
@@ -165,7 +165,7 @@ struct MultiHostIntegrationTests {
 
             let up = DaemonHarness.run("/bin/bash", [DaemonHarness.repoRoot + "/scripts/test-engines.sh", "up", first])
             #expect(up.status == 0, "\(up.stderr)")
-            try waitUntil("the host is up again", timeout: 30) { try hosts(daemon)[first]?.state == "up" }
+            try waitUntil("the host is up again", timeout: 30) { try hosts(daemon)[first]?.state == .up }
             let again = try daemon.submit(["--image", "cosmos-test/busybox:latest", "--", "true"])
             #expect(try daemon.waitFinished([again], timeout: 60)[0].state == .succeeded)
         }
@@ -179,7 +179,7 @@ struct MultiHostIntegrationTests {
             let drained = try #require(try daemon.show(long).host)
             let result = daemon.ctl(["hosts", "drain", drained])
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(try hosts(daemon)[drained]?.state == "draining")
+            #expect(try hosts(daemon)[drained]?.state == .draining)
             let table = daemon.ctl(["hosts"]).stdout
             #expect(table.contains("draining") && table.contains("1/2"), "\(table)")
             let others = try (0..<4).map { _ in
@@ -189,13 +189,13 @@ struct MultiHostIntegrationTests {
             #expect(done.allSatisfy { $0.state == .succeeded })
             #expect(done[0].host == drained)
             #expect(done[1...].allSatisfy { $0.host != drained }, "\(done.map { $0.host ?? "-" })")
-            try waitUntil("the host shows drained", timeout: 10) { try hosts(daemon)[drained]?.state == "drained" }
+            try waitUntil("the host shows drained", timeout: 10) { try hosts(daemon)[drained]?.state == .drained }
 
             try daemon.stop()
             try daemon.start()
-            #expect(try hosts(daemon)[drained]?.state == "drained")
+            #expect(try hosts(daemon)[drained]?.state == .drained)
             #expect(daemon.ctl(["hosts", "resume", drained]).status == 0)
-            #expect(try hosts(daemon)[drained]?.state == "up")
+            #expect(try hosts(daemon)[drained]?.state == .up)
             #expect(daemon.ctl(["hosts", "drain", "nowhere"]).status != 0)
         }
     }

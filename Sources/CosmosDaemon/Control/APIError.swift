@@ -32,6 +32,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         switch error {
         case let error as APIError:
             return error
+        case let error as InvalidRequest:
+            return APIError(.badRequest, "invalid_request", error.description)
         case let error as SpecError:
             return APIError(.badRequest, "invalid_spec", error.description)
         case let error as StoreError:

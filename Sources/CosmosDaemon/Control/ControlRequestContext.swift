@@ -6,8 +6,21 @@ import NIOCore
     import Glibc
 #endif
 
-/// The request context of the control API: Hummingbird's core storage plus the connection, for SO_PEERCRED.
-struct ControlRequestContext: RequestContext {
+/// A request context that can say who is calling; the control API's controllers work with any such context.
+///
+/// The socket's context reads SO_PEERCRED; in-process tests use a context with a fixed caller.
+protocol ControlContext: RequestContext {
+    /// Who sent the request.
+    func caller() async throws -> PeerCredentials
+}
+
+extension ControlContext {
+    /// Request bodies above this are refused with 413 before they are read whole.
+    var maxUploadSize: Int { 16 * 1024 * 1024 }
+}
+
+/// The request context of the control socket: Hummingbird's core storage plus the connection, for SO_PEERCRED.
+struct ControlRequestContext: ControlContext {
     var coreContext: CoreRequestContextStorage
     /// The accepted connection the request came in on.
     let channel: any Channel
@@ -17,11 +30,8 @@ struct ControlRequestContext: RequestContext {
         channel = source.channel
     }
 
-    /// Request bodies above this are refused with 413 before they are read whole.
-    var maxUploadSize: Int { 16 * 1024 * 1024 }
-
     /// The calling process's credentials, from SO_PEERCRED on the Unix socket.
-    func peerCredentials() async throws -> PeerCredentials {
+    func caller() async throws -> PeerCredentials {
         guard let provider = channel as? any SocketOptionProvider else {
             throw APIError(.forbidden, "peer_unknown", "cannot identify the caller: not a Unix socket connection")
         }

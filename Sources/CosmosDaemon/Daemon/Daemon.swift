@@ -73,19 +73,32 @@ public func buildDaemon(
     var reload = ReloadService(live: live, scheduler: scheduler, logger: logger)
     reload.onReloading = { notifier.reloading() }
     reload.onReloaded = { notifier.ready() }
+    let queries = Queries(
+        database: database,
+        scheduler: scheduler,
+        registry: registry,
+        live: live,
+        instance: instance
+    )
+    let commands = Commands(
+        database: database,
+        scheduler: scheduler,
+        registry: registry,
+        live: live,
+        access: AccessPolicy(),
+        logger: logger
+    )
     let systemd = SystemdService(
         notifier: notifier,
         watchdog: .fromEnvironment(),
         database: database,
         scheduler: scheduler,
-        registry: registry,
-        live: live,
+        queries: queries,
         logger: logger
     )
 
     let router = Router(context: ControlRequestContext.self)
-    ControlAPI(database: database, scheduler: scheduler, registry: registry, live: live, instance: instance)
-        .register(on: router)
+    ControlAPI(commands: commands, queries: queries).register(on: router)
     let socketPath = configuration.socketPath
     let serverLogger = logger
     let server: any Service

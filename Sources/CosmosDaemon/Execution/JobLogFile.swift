@@ -97,13 +97,13 @@ final class JobLogFile: @unchecked Sendable {
         path: String,
         follow: Bool,
         writer: inout any ResponseBodyWriter,
-        isFinished: @Sendable () async -> Bool
+        isFinished: @Sendable () async throws -> Bool
     ) async throws {
         var offset: UInt64 = 0
         var pending: [UInt8] = []
         while true {
             // Read the "finished" flag before the file, so lines written just before the end are sent.
-            let finished = follow ? await isFinished() : true
+            let finished = follow ? try await isFinished() : true
             if let handle = FileHandle(forReadingAtPath: path) {
                 defer { try? handle.close() }
                 try handle.seek(toOffset: offset)

@@ -62,7 +62,18 @@ extension Scheduler {
         var superseded: Set<String> = []
         for finding in findings {
             var job: JobRecord?
-            if let id = finding.jobID { job = try? await database.job(id).job }
+            if let id = finding.jobID {
+                do {
+                    job = try await database.jobIfExists(id)
+                } catch {
+                    // Unknown is not "no such job": never remove a container the store could not vouch for.
+                    logger.warning(
+                        "cannot read a container's job; keeping it for now",
+                        metadata: ["JOB_ID": "\(id)", "error": "\(error)"]
+                    )
+                    continue
+                }
+            }
             if Self.isOrphan(finding, job: job) { orphans.append(finding) }
             if Self.isSuperseded(finding, job: job) { superseded.insert(finding.containerID) }
         }

@@ -93,10 +93,11 @@ final class Scheduler: Service, Sendable {
         let executor = self.executor
         let timeout = configuration.stopTimeoutSeconds
         let logger = self.logger
+        let database = self.database
         Task {
-            guard let job = try? await database.job(jobID).job else { return }
-            guard let containerID = job.containerId else { return }  // the runner sees the cancel before start
             do {
+                guard let job = try await database.jobIfExists(jobID) else { return }
+                guard let containerID = job.containerId else { return }  // the runner sees the cancel before start
                 try await executor.engine(for: job.host).stop(containerID, timeout: timeout)
             } catch {
                 logger.warning(
@@ -111,12 +112,12 @@ final class Scheduler: Service, Sendable {
     func signalCancelledItems(parentID: String) {
         let executor = self.executor
         let logger = self.logger
+        let database = self.database
         Task {
-            guard let parent = try? await database.job(parentID).job, parent.state.isActive,
-                let children = try? await database.children(of: parentID)
-            else { return }
-            let indices = children.filter { $0.state == .cancelled }.compactMap(\.batchIndex)
             do {
+                guard let parent = try await database.jobIfExists(parentID), parent.state.isActive else { return }
+                let children = try await database.children(of: parentID)
+                let indices = children.filter { $0.state == .cancelled }.compactMap(\.batchIndex)
                 try await executor.signalCancelledItems(parent, indices: indices)
             } catch {
                 logger.warning(
@@ -180,7 +181,7 @@ final class Scheduler: Service, Sendable {
 
     /// Adopts every active job without a runner, and removes orphan containers past their grace period.
     private func reconcile(into group: inout DiscardingTaskGroup) async {
-        for job in (try? await database.activeJobs()) ?? [] {
+        for job in await activeJobs(for: "adopting running jobs") {
             adopt(job, in: &group)
         }
         await removeOrphans(await findContainers())
@@ -188,16 +189,24 @@ final class Scheduler: Service, Sendable {
 
     /// `on_stop = "stop"`: puts active jobs back in the queue and stops their containers.
     private func stopActiveJobs() async {
-        for job in (try? await database.activeJobs()) ?? [] {
-            _ = try? await database.finishAttempt(
-                job.id,
-                attempt: job.attempts,
-                outcome: .infrastructureFailure(
-                    reason: Reason.daemonStopped,
-                    error: "the daemon stopped (on_stop = stop)"
-                ),
-                policy: configuration.retry
-            )
+        for job in await activeJobs(for: "stopping running jobs") {
+            do {
+                _ = try await database.finishAttempt(
+                    job.id,
+                    attempt: job.attempts,
+                    outcome: .infrastructureFailure(
+                        reason: Reason.daemonStopped,
+                        error: "the daemon stopped (on_stop = stop)"
+                    ),
+                    policy: configuration.retry
+                )
+            } catch {
+                // Its container is stopped all the same; the next start finds it gone and records that.
+                logger.error(
+                    "recording a job stopped on shutdown failed",
+                    metadata: ["JOB_ID": "\(job.id)", "error": "\(error)"]
+                )
+            }
             if let engine = try? executor.engine(for: job.host) {
                 try? await engine.stop(job.containerName, timeout: configuration.stopTimeoutSeconds)
                 try? await engine.remove(job.containerName)
@@ -214,18 +223,26 @@ final class Scheduler: Service, Sendable {
         let grace = configuration.health.downGraceSeconds
         let down = Set(registry.hostsDown(longerThan: Double(grace)))
         guard !down.isEmpty else { return }
-        for job in (try? await database.activeJobs()) ?? [] {
+        for job in await activeJobs(for: "requeueing jobs of hosts down") {
             guard let host = job.host, down.contains(host) else { continue }
             let error =
                 "host \(host) has not answered for \(grace) s (\(registry.health(of: host).lastError ?? "no answer"))"
-            guard
-                let (updated, verdict) = try? await database.finishAttempt(
+            let updated: JobRecord
+            let verdict: AttemptVerdict
+            do {
+                (updated, verdict) = try await database.finishAttempt(
                     job.id,
                     attempt: job.attempts,
                     outcome: .infrastructureFailure(reason: Reason.hostDown, error: error),
                     policy: configuration.retry
                 )
-            else { continue }
+            } catch {
+                logger.error(
+                    "giving up an attempt on a down host failed; trying again next round",
+                    metadata: ["JOB_ID": "\(job.id)", "error": "\(error)"]
+                )
+                continue
+            }
             logger.warning(
                 "job's host is down: attempt given up",
                 metadata: [
@@ -233,6 +250,19 @@ final class Scheduler: Service, Sendable {
                     "state": "\(updated.state.rawValue)", "verdict": "\(verdict)",
                 ]
             )
+        }
+    }
+
+    /// The starting and running jobs; a store failure is logged and the step waits for the next round.
+    private func activeJobs(for purpose: String) async -> [JobRecord] {
+        do {
+            return try await database.activeJobs()
+        } catch {
+            logger.error(
+                "cannot read the active jobs; skipping this step",
+                metadata: ["step": "\(purpose)", "error": "\(error)"]
+            )
+            return []
         }
     }
 

@@ -14,8 +14,7 @@ struct SystemdService: Service {
     let watchdog: WatchdogConfiguration
     let database: AppDatabase
     let scheduler: Scheduler
-    let registry: HostRegistry
-    let live: LiveConfiguration
+    let queries: Queries
     let logger: Logger
 
     func run() async throws {
@@ -53,16 +52,13 @@ struct SystemdService: Service {
         return (try? await database.isPaused()) != nil
     }
 
-    /// `3/8 GPUs busy, 120 queued, 2 hosts up, queue paused`.
+    /// `3/8 GPUs busy, 120 queued, 2 running, 2 hosts up, queue paused`, or what keeps it from being read.
     func statusLine() async -> String? {
-        guard let counts = try? await database.counts(), let active = try? await database.activeJobs(),
-            let paused = try? await database.isPaused()
-        else { return "database not answering" }
-        let configuration = live.current
-        let total = configuration.hosts.reduce(0) { $0 + $1.devices.count }
-        let used = active.reduce(0) { $0 + $1.devices.count }
-        let hosts = registry.upHosts.count
-        return "\(used)/\(total) GPUs busy, \(counts[.queued] ?? 0) queued, \(counts[.running] ?? 0) running, "
-            + "\(hosts) host\(hosts == 1 ? "" : "s") up, queue \(paused ? "paused" : "running")"
+        do {
+            return try await queries.statusLine()
+        } catch {
+            logger.warning("cannot read the status for systemd", metadata: ["error": "\(error)"])
+            return "database not answering"
+        }
     }
 }

@@ -1,0 +1,76 @@
+import CosmosAPI
+import CosmosDomain
+import CosmosStore
+import Foundation
+
+/// Batch views: progress, ETA, and for `show` the jobs read with the batch.
+extension Queries {
+    /// `batch show ID`: the batch and its jobs, read in one transaction so the counts match the jobs.
+    func batch(_ id: String) async throws -> BatchView {
+        let (batch, jobs) = try await database.batchWithJobs(id)
+        return try await view(batch, jobs: jobs)
+    }
+
+    /// `batch list [--status S]`.
+    func batches(status: BatchProgress.Status?) async throws -> [BatchView] {
+        var views: [BatchView] = []
+        for batch in try await database.batches() where status == nil || batch.progress.status == status {
+            views.append(try await view(batch))
+        }
+        return views
+    }
+
+    /// The batch as the API shows it, with its ETA, and for `show` its `jobs` (read with the batch).
+    func view(_ batch: BatchRecord, jobs: [RankedJob]? = nil) async throws -> BatchView {
+        let progress = batch.progress
+        let unfinished =
+            if let jobs { jobs.map(\.job).filter { !$0.state.isTerminal } } else {
+                try await database.unfinishedJobs(ofBatch: batch.id)
+            }
+        let eta = try await eta(of: unfinished, progress: progress)
+        var views: [JobView]?
+        if let jobs { views = try await self.views(jobs) }
+        return BatchView(
+            id: batch.id,
+            name: batch.name,
+            status: progress.status,
+            ownerUid: batch.ownerUid,
+            total: progress.total,
+            completed: progress.succeeded,
+            failed: progress.failed,
+            running: progress.active,
+            queued: progress.waiting,
+            held: progress.held,
+            cancelled: progress.cancelled,
+            percent: progress.percent,
+            etaSeconds: eta,
+            createdAt: Timestamp.format(batch.createdAt),
+            updatedAt: Timestamp.format(batch.updatedAt),
+            jobs: views
+        )
+    }
+
+    /// Remaining work per (image, kind), from the mean durations of finished jobs of the same image and kind.
+    func eta(of jobs: [JobRecord], progress: BatchProgress, now: Date = Date()) async throws -> Int? {
+        struct Group: Hashable {
+            var image: String
+            var kind: JobKind
+        }
+        var waiting: [Group: Int] = [:]
+        var elapsed: [Group: [Double]] = [:]
+        for job in jobs {
+            let group = Group(image: job.image, kind: job.kind)
+            if job.state.isInQueue {
+                waiting[group, default: 0] += 1
+            } else if job.state.isActive {
+                elapsed[group, default: []].append(job.startedAt.map { now.timeIntervalSince($0) } ?? 0)
+            }
+        }
+        var remaining: [(meanSeconds: Double?, waiting: Int, runningElapsed: [Double])] = []
+        for group in Set(waiting.keys).union(elapsed.keys) {
+            let mean = try await database.meanDuration(image: group.image, kind: group.kind)
+            remaining.append((mean, waiting[group] ?? 0, elapsed[group] ?? []))
+        }
+        return BatchProgress.eta(remaining: remaining, running: progress.active)
+    }
+}
