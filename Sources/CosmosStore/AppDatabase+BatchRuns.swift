@@ -36,7 +36,14 @@ extension AppDatabase {
                 child.parentId = ranked.job.id
                 child.batchIndex = index
                 try child.insert(db)
-                try Self.appendEvent(db, job: child.id, type: "submitted", message: "item \(index) of \(ranked.job.id)")
+                try Self.appendEvent(
+                    db,
+                    .jobSubmitted,
+                    for: child,
+                    payload: Self.submittedPayload(child),
+                    message: "item \(index) of \(ranked.job.id)",
+                    at: now
+                )
                 created.append(child)
             }
             return (ranked, created)
@@ -82,7 +89,7 @@ extension AppDatabase {
                     "done in the run (failed: \(progress.message ?? "no message")); final when the run ends"
             }
             // Results are final only with the manifest: a run that dies before it puts its items back.
-            return try Self.settle(db, updated, to: .running, parent: parent, now: now)
+            return try Self.settle(db, updated, to: .running, parent: parent, progress: progress, now: now)
         }
     }
 
@@ -159,8 +166,12 @@ extension AppDatabase {
                 try single.update(db)
                 try Self.appendEvent(
                     db,
-                    job: single.id,
-                    type: "requeued",
+                    .jobRequeued,
+                    for: single,
+                    payload: [
+                        "reason": .string(single.reason ?? reason), "attempt": .int(single.attempts),
+                        "parent_id": .string(parentID),
+                    ],
                     message: "alone after batch run \(parentID): \(reason)",
                     at: now
                 )
@@ -174,7 +185,17 @@ extension AppDatabase {
         }
         parent.finishedAt = now
         try parent.update(db)
-        try Self.appendEvent(db, job: parentID, type: "batch_run_ended", message: parent.reason ?? "", at: now)
+        try Self.appendEvent(
+            db,
+            .batchRunEnded,
+            for: parent,
+            payload: [
+                "attempt": .int(attempt), "state": .string(parent.state.rawValue), "exit_code": .int(parent.exitCode),
+                "reason": .text(parent.reason),
+            ],
+            message: parent.reason ?? "",
+            at: now
+        )
         return (parent, children)
     }
 
@@ -189,9 +210,16 @@ extension AppDatabase {
     }
 
     /// Walks a child through the state machine to `target`, as its parent's attempt, and saves it.
-    static func settle(_ db: Database, _ child: JobRecord, to target: JobState, parent: JobRecord, now: Date) throws
-        -> JobRecord
-    {
+    ///
+    /// Its entry is `job.progress` (with the reported `progress`) while it runs, else the entry of its end.
+    static func settle(
+        _ db: Database,
+        _ child: JobRecord,
+        to target: JobState,
+        parent: JobRecord,
+        progress: BatchRun.Progress? = nil,
+        now: Date
+    ) throws -> JobRecord {
         var child = child
         if child.state == .held { child.state = try Self.apply(.release, to: child) }
         if child.state == target, child.state.isTerminal {
@@ -220,7 +248,27 @@ extension AppDatabase {
         }
         if child.state.isTerminal { child.finishedAt = now }
         try child.update(db)
-        try Self.appendEvent(db, job: child.id, type: child.state.rawValue, message: "item \(child.batchIndex ?? -1)")
+        var payload: [String: JSONValue] = [
+            "parent_id": .string(parent.id), "index": .int(child.batchIndex), "attempt": .int(parent.attempts),
+        ]
+        let type: EventType
+        switch child.state {
+        case .succeeded:
+            type = .jobSucceeded
+            payload["outputs"] = .strings(child.outputs)
+        case .failed:
+            type = .jobFailed
+            payload["reason"] = .text(child.reason)
+            payload["error"] = .text(child.error)
+        case .cancelled:
+            type = .jobCancelled
+            payload["reason"] = .text(child.reason)
+        case .queued, .held, .starting, .running:
+            type = .jobProgress
+            payload["state"] = .string(progress?.state.rawValue ?? child.state.rawValue)
+            payload["message"] = .text(progress?.message)
+        }
+        try Self.appendEvent(db, type, for: child, payload: payload, message: "item \(child.batchIndex ?? -1)", at: now)
         return child
     }
 }

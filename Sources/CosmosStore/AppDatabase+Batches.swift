@@ -18,8 +18,12 @@ extension AppDatabase {
             let jobs = try Self.insertJobs(db, specs, ownerUID: ownerUID, batchID: batch.id, now: now)
             try Self.appendEvent(
                 db,
-                job: nil,
-                type: "batch_created",
+                .batchCreated,
+                batch: batch.id,
+                payload: [
+                    "batch_id": .string(batch.id), "name": .string(name), "jobs": .int(jobs.count),
+                    "uid": .int(Int(ownerUID)),
+                ],
                 message: "\(batch.id) \(jobs.count) jobs",
                 at: now
             )
@@ -107,8 +111,9 @@ extension AppDatabase {
             }
             try Self.appendEvent(
                 db,
-                job: nil,
-                type: paused ? "batch_paused" : "batch_resumed",
+                paused ? .batchPaused : .batchResumed,
+                batch: id,
+                payload: ["batch_id": .string(id), "uid": .int(Int(uid))],
                 message: "\(id) by uid \(uid)"
             )
             return try Self.fetchBatch(db, id)
@@ -130,7 +135,14 @@ extension AppDatabase {
                 let outcome = try Self.cancel(db, job.id, byUID: uid, now: now)
                 if outcome.needsStop { toStop.append(outcome.job) }
             }
-            try Self.appendEvent(db, job: nil, type: "batch_cancelled", message: "\(id) by uid \(uid)", at: now)
+            try Self.appendEvent(
+                db,
+                .batchCancelled,
+                batch: id,
+                payload: ["batch_id": .string(id), "uid": .int(Int(uid)), "running": .bool(running)],
+                message: "\(id) by uid \(uid)",
+                at: now
+            )
             return (try Self.fetchBatch(db, id), toStop)
         }
     }
@@ -179,7 +191,13 @@ extension AppDatabase {
             )
             try db.execute(sql: "DELETE FROM job WHERE batch_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [id])
-            try Self.appendEvent(db, job: nil, type: "batch_deleted", message: "\(id) (\(ids.count) jobs)")
+            try Self.appendEvent(
+                db,
+                .batchDeleted,
+                batch: id,
+                payload: ["batch_id": .string(id), "jobs": .int(ids.count)],
+                message: "\(id) (\(ids.count) jobs)"
+            )
             return ids
         }
     }
@@ -205,6 +223,12 @@ extension AppDatabase {
         job.state = try Self.apply(event, to: job)
         job.heldByBatch = event == .hold
         try job.update(db)
-        try Self.appendEvent(db, job: job.id, type: event.verb, message: "batch")
+        try Self.appendEvent(
+            db,
+            Self.eventType(of: event),
+            for: job,
+            payload: ["by": .string("batch"), "batch_id": .text(job.batchId)],
+            message: "batch"
+        )
     }
 }

@@ -1,3 +1,4 @@
+import CosmosDomain
 import Foundation
 import GRDB
 
@@ -22,8 +23,8 @@ extension AppDatabase {
             )
             try Self.appendEvent(
                 db,
-                job: nil,
-                type: draining ? "host_drained" : "host_resumed",
+                draining ? .hostDrained : .hostResumed,
+                payload: ["host": .string(host), "uid": .int(Int(uid))],
                 message: "\(host) by uid \(uid)",
                 at: now
             )

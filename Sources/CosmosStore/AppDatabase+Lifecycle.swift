@@ -105,8 +105,12 @@ extension AppDatabase {
                 }
                 try Self.appendEvent(
                     db,
-                    job: job.id,
-                    type: "claimed",
+                    .jobClaimed,
+                    for: job,
+                    payload: [
+                        "attempt": .int(job.attempts), "host": .string(decision.host),
+                        "devices": .strings(decision.devices),
+                    ],
                     message: "attempt \(job.attempts) on \(decision.host) gpus \(decision.devices)",
                     at: now
                 )
@@ -135,7 +139,16 @@ extension AppDatabase {
             job.containerId = containerID
             job.startedAt = now
             try job.update(db)
-            try Self.appendEvent(db, job: id, type: "running", message: "container \(containerID.prefix(12))", at: now)
+            try Self.appendEvent(
+                db,
+                .jobStarted,
+                for: job,
+                payload: [
+                    "attempt": .int(attempt), "container_id": .string(containerID), "host": .text(job.host),
+                ],
+                message: "container \(containerID.prefix(12))",
+                at: now
+            )
             return true
         }
     }
@@ -229,8 +242,38 @@ extension AppDatabase {
                 verdict = .succeeded
             }
             try job.update(db)
-            try Self.appendEvent(db, job: id, type: "\(verdict)", message: job.reason ?? "", at: now)
+            try Self.appendAttemptEvent(db, job, verdict: verdict, at: now)
             return (job, verdict)
         }
+    }
+
+    /// Appends the entry of an ended attempt: `job.succeeded`, `job.failed`, `job.requeued` or, for a job
+    /// cancelled while it ran, `job.stopped`.
+    static func appendAttemptEvent(_ db: Database, _ job: JobRecord, verdict: AttemptVerdict, at now: Date) throws {
+        var payload: [String: JSONValue] = ["attempt": .int(job.attempts), "exit_code": .int(job.exitCode)]
+        let type: EventType
+        let message: String
+        switch verdict {
+        case .succeeded:
+            type = .jobSucceeded
+            payload["outputs"] = .strings(job.outputs)
+            message = "attempt \(job.attempts) succeeded"
+        case .failed:
+            type = .jobFailed
+            payload["reason"] = .text(job.reason)
+            message = job.reason ?? "failed"
+        case .requeued(let notBefore):
+            type = .jobRequeued
+            payload["reason"] = .text(job.reason)
+            payload["not_before"] = .time(notBefore)
+            message = "\(job.reason ?? "failed"); attempt \(job.attempts + 1) not before \(notBefore)"
+        case .stayedCancelled:
+            type = .jobStopped
+            payload["reason"] = .text(job.reason)
+            message = "attempt \(job.attempts) ended after the cancel"
+        case .stale:
+            return
+        }
+        try appendEvent(db, type, for: job, payload: payload, message: message, at: now)
     }
 }

@@ -29,7 +29,12 @@ extension AppDatabase {
                     "INSERT INTO meta(key, value) VALUES ('paused', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: [paused ? "1" : "0"]
             )
-            try Self.appendEvent(db, job: nil, type: paused ? "paused" : "resumed", message: "by uid \(uid)")
+            try Self.appendEvent(
+                db,
+                paused ? .queuePaused : .queueResumed,
+                payload: ["uid": .int(Int(uid))],
+                message: "by uid \(uid)"
+            )
         }
     }
 

@@ -64,7 +64,14 @@ extension AppDatabase {
             )
             if batchID != nil { job.batchIndex = index }
             try job.insert(db)
-            try Self.appendEvent(db, job: job.id, type: "submitted", message: "by uid \(ownerUID)", at: now)
+            try Self.appendEvent(
+                db,
+                .jobSubmitted,
+                for: job,
+                payload: Self.submittedPayload(job),
+                message: "by uid \(ownerUID)",
+                at: now
+            )
             created.append(job)
         }
         var firstOfLevel: [Int: (ahead: Int, seq: Int64)] = [:]
@@ -77,6 +84,18 @@ extension AppDatabase {
             seenInLevel[job.priority] = index + 1
             return RankedJob(job: job, position: firstOfLevel[job.priority]!.ahead + index + 1)
         }
+    }
+
+    /// The payload of a `job.submitted` entry.
+    static func submittedPayload(_ job: JobRecord) -> [String: JSONValue] {
+        var payload: [String: JSONValue] = [
+            "owner_uid": .int(job.ownerUid), "image": .string(job.image), "kind": .string(job.kind.rawValue),
+            "priority": .int(job.priority),
+        ]
+        if let batch = job.batchId { payload["batch_id"] = .string(batch) }
+        if let parent = job.parentId { payload["parent_id"] = .string(parent) }
+        if let index = job.batchIndex { payload["index"] = .int(index) }
+        return payload
     }
 
     /// The job with `id`, with its queue position.
@@ -210,7 +229,15 @@ extension AppDatabase {
             }
         }
         try job.update(db, columns: ["seq"])
-        try Self.appendEvent(db, job: id, type: "moved", message: "\(target)")
+        var payload: [String: JSONValue]
+        switch target {
+        case .top: payload = ["to": .string("top")]
+        case .bottom: payload = ["to": .string("bottom")]
+        case .before(let anchor): payload = ["to": .string("before"), "anchor": .string(anchor)]
+        case .after(let anchor): payload = ["to": .string("after"), "anchor": .string(anchor)]
+        case .position(let position): payload = ["to": .string("position"), "position": .int(position)]
+        }
+        try Self.appendEvent(db, .jobMoved, for: job, payload: payload, message: "\(target)")
         return job
     }
 
@@ -222,6 +249,7 @@ extension AppDatabase {
                 throw StoreError.notInQueue(jobID: id, state: job.state)
             }
             guard job.priority != priority else { return RankedJob(job: job, position: try Self.position(db, of: job)) }
+            let previous = job.priority
             let key = job.seq
             job.seq = try Self.allocateSeq(db)
             job.priority = priority
@@ -229,7 +257,13 @@ extension AppDatabase {
             try job.update(db, columns: ["seq", "priority", "spec"])
             job.seq = try Self.freeKey(db, near: key, priority: priority)
             try job.update(db, columns: ["seq"])
-            try Self.appendEvent(db, job: id, type: "priority", message: "\(priority)")
+            try Self.appendEvent(
+                db,
+                .jobPriorityChanged,
+                for: job,
+                payload: ["from": .int(previous), "to": .int(priority)],
+                message: "\(priority)"
+            )
             return RankedJob(job: job, position: try Self.position(db, of: job))
         }
     }
@@ -257,7 +291,14 @@ extension AppDatabase {
         job.reason = Reason.cancelled(byUID: uid)
         if !wasActive { job.finishedAt = now }
         try job.update(db)
-        try Self.appendEvent(db, job: id, type: "cancel", message: job.reason ?? "", at: now)
+        try Self.appendEvent(
+            db,
+            .jobCancelled,
+            for: job,
+            payload: ["uid": .int(Int(uid)), "reason": .text(job.reason), "was_active": .bool(wasActive)],
+            message: job.reason ?? "",
+            at: now
+        )
         if job.kind == .batch {
             // A cancelled run cancels what of it has not ended; its container is stopped.
             for child in try Self.children(db, id) where !child.state.isTerminal {
@@ -266,7 +307,18 @@ extension AppDatabase {
                 cancelled.reason = job.reason
                 cancelled.finishedAt = now
                 try cancelled.update(db)
-                try Self.appendEvent(db, job: child.id, type: "cancel", message: "with batch run \(id)", at: now)
+                try Self.appendEvent(
+                    db,
+                    .jobCancelled,
+                    for: cancelled,
+                    payload: [
+                        "uid": .int(Int(uid)), "reason": .text(cancelled.reason),
+                        "was_active": .bool(child.state.isActive),
+                        "parent_id": .string(id),
+                    ],
+                    message: "with batch run \(id)",
+                    at: now
+                )
             }
         }
         return CancelOutcome(job: job, needsStop: wasActive)
@@ -295,7 +347,13 @@ extension AppDatabase {
         job.containerId = nil
         job.seq = try Self.freeKey(db, near: job.seq, priority: job.priority)
         try job.update(db)
-        try Self.appendEvent(db, job: id, type: "retry", message: "by user")
+        try Self.appendEvent(
+            db,
+            .jobRetried,
+            for: job,
+            payload: ["retry_base": .int(job.retryBase)],
+            message: "by user"
+        )
         return job
     }
 
@@ -312,7 +370,13 @@ extension AppDatabase {
             job.state = try Self.apply(event, to: job)
             change(&job)
             try job.update(db)
-            try Self.appendEvent(db, job: id, type: event.verb, message: job.reason ?? "")
+            try Self.appendEvent(
+                db,
+                Self.eventType(of: event),
+                for: job,
+                payload: ["by": .string("user")],
+                message: job.reason ?? ""
+            )
             return RankedJob(job: job, position: try Self.position(db, of: job))
         }
     }
@@ -434,10 +498,5 @@ extension AppDatabase {
             let id = JobID.make()
             if try Bool.fetchOne(exists, arguments: [id]) != true { return id }
         }
-    }
-
-    static func appendEvent(_ db: Database, job: String?, type: String, message: String, at: Date = Date()) throws {
-        try db.cachedStatement(sql: "INSERT INTO event(at, job_id, type, message) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [at, job, type, message])
     }
 }

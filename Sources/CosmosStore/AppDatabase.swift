@@ -167,6 +167,7 @@ public struct AppDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v5-typed-events", migrate: migrateTypedEvents)
         return migrator
     }
 }
