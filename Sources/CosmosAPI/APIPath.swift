@@ -10,6 +10,8 @@ public enum APIPath {
     public static let hosts = "/v1/hosts"
     public static let batches = "/v1/batches"
     public static let batchRuns = "/v1/batch-runs"
+    /// The event stream (Server-Sent Events).
+    public static let events = "/v1/events"
 
     /// A route parameter as the server's router names it (`:id`).
     public static func parameter(_ name: String) -> String { ":" + name }

@@ -49,6 +49,11 @@ struct ControlAPITests {
                 registry: registry,
                 live: harness.live,
                 instance: "test-instance"
+            ),
+            events: EventStreamer(
+                database: harness.database,
+                hub: EventHub(database: harness.database, logger: harness.logger),
+                settings: EventStreamSettings()
             )
         ).register(on: router)
         try await Application(router: router).test(.router, body)

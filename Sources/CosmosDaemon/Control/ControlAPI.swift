@@ -9,6 +9,7 @@ import NIOFoundationCompat
 struct ControlAPI: Sendable {
     let commands: Commands
     let queries: Queries
+    let events: EventStreamer
 
     /// Adds every `/v1` route to `router`.
     func register<Context: ControlContext>(on router: Router<Context>) {
@@ -17,6 +18,7 @@ struct ControlAPI: Sendable {
         JobsController(commands: commands, queries: queries).register(on: router)
         BatchesController(commands: commands, queries: queries).register(on: router)
         HostsController(commands: commands, queries: queries).register(on: router)
+        EventsController(streamer: events).register(on: router)
     }
 }
 

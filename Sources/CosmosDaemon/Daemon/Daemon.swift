@@ -98,7 +98,12 @@ public func buildDaemon(
     )
 
     let router = Router(context: ControlRequestContext.self)
-    ControlAPI(commands: commands, queries: queries).register(on: router)
+    let hub = EventHub(database: database, logger: logger)
+    ControlAPI(
+        commands: commands,
+        queries: queries,
+        events: EventStreamer(database: database, hub: hub, settings: EventStreamSettings())
+    ).register(on: router)
     let socketPath = configuration.socketPath
     let serverLogger = logger
     let server: any Service
@@ -124,6 +129,8 @@ public func buildDaemon(
         services: [
             .init(service: scheduler), .init(service: events), .init(service: monitor), .init(service: reload),
             .init(service: server),
+            // After the server, so it stops first: open event streams flush and close, and the server can quiesce.
+            .init(service: hub),
             // Last: on SIGTERM services stop in reverse order, so STOPPING=1 goes out first.
             .init(service: systemd),
         ],

@@ -1,0 +1,144 @@
+import AsyncAlgorithms
+import CosmosDomain
+import CosmosStore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Writes one client's event stream: the log after its cursor, gathered in windows, aggregated, then live.
+///
+/// A reader task pages through the log (waking on the hub) into a bounded buffer; the writer gathers it in
+/// windows of up to `windowEvents` events or `window` time, whichever comes first (swift-async-algorithms'
+/// `chunks(ofCount:or:)`), and writes each window's messages. A client too slow for the buffer gets `resync`
+/// and continues from the newest entry; a cursor older than the oldest kept entry gets `resync` first.
+struct EventStreamer: Sendable {
+    let database: AppDatabase
+    let hub: EventHub
+    let settings: EventStreamSettings
+
+    /// What the reader hands the writer.
+    enum Item: Sendable {
+        case event(EventRecord)
+        case resync(StreamMessage)
+        case heartbeat
+    }
+
+    /// Streams entries after `since` that match `filter`; without `follow` it ends once it has caught up.
+    func stream(after since: Int64, filter: EventFilter, follow: Bool, writer: inout any ResponseBodyWriter)
+        async throws
+    {
+        let (items, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingOldest(settings.bufferEvents))
+        let windows = items.chunks(ofCount: settings.windowEvents, or: .repeating(every: settings.window))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { continuation.finish() }
+                try await read(after: since, filter: filter, follow: follow, into: continuation)
+            }
+            for await window in windows {
+                let text = Self.text(of: window)
+                if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// The text of one window: aggregated events, resync markers in place, a heartbeat when nothing else.
+    static func text(of window: [Item]) -> String {
+        var text = ""
+        var run: [EventRecord] = []
+        var heartbeat = false
+        for item in window {
+            switch item {
+            case .event(let event):
+                run.append(event)
+            case .resync(let message):
+                text += EventAggregator.messages(run).map(\.text).joined()
+                run = []
+                text += message.text
+            case .heartbeat:
+                heartbeat = true
+            }
+        }
+        text += EventAggregator.messages(run).map(\.text).joined()
+        return text.isEmpty && heartbeat ? StreamMessage.heartbeat : text
+    }
+
+    /// Pages through the log into `continuation`, then (with `follow`) waits for new entries until shutdown.
+    private func read(
+        after since: Int64,
+        filter: EventFilter,
+        follow: Bool,
+        into continuation: AsyncStream<Item>.Continuation
+    ) async throws {
+        let subscription = hub.subscribe()
+        defer { hub.unsubscribe(subscription) }
+        var cursor = try await startingCursor(since, into: continuation)
+        var lastSent = ContinuousClock.now
+        while !Task.isCancelled {
+            let stopping = hub.isShuttingDown
+            let page = try await database.events(after: cursor, filter: filter, limit: settings.pageSize)
+            for event in page {
+                if case .dropped = continuation.yield(.event(event)) {
+                    cursor = try await overflow(into: continuation)
+                    break
+                }
+                cursor = event.seq
+                lastSent = .now
+            }
+            if page.count == settings.pageSize { continue }
+            if !follow || stopping { return }
+            await subscription.wakeup.wait(timeout: settings.heartbeat)
+            if ContinuousClock.now - lastSent >= settings.heartbeat {
+                continuation.yield(.heartbeat)
+                lastSent = .now
+            }
+        }
+    }
+
+    /// Where reading starts; sends `resync` first when entries after `since` are gone or `since` is unknown.
+    private func startingCursor(_ since: Int64, into continuation: AsyncStream<Item>.Continuation) async throws
+        -> Int64
+    {
+        guard since > 0 else { return 0 }
+        let oldest = try await database.oldestEventSeq()
+        let latest = try await database.latestEventSeq()
+        if since > latest {
+            continuation.yield(
+                .resync(EventAggregator.resync(reason: "the cursor is newer than the log", oldest: oldest, resumeAfter: latest))
+            )
+            return latest
+        }
+        if let oldest, since < oldest - 1 {
+            continuation.yield(
+                .resync(EventAggregator.resync(reason: "events were pruned", oldest: oldest, resumeAfter: oldest - 1))
+            )
+            return oldest - 1
+        }
+        return since
+    }
+
+    /// The buffer is full: waits until a `resync` fits, then continues after the newest entry.
+    private func overflow(into continuation: AsyncStream<Item>.Continuation) async throws -> Int64 {
+        let latest = try await database.latestEventSeq()
+        let oldest = try await database.oldestEventSeq()
+        let message = EventAggregator.resync(reason: "the client fell behind", oldest: oldest, resumeAfter: latest)
+        while case .dropped = continuation.yield(.resync(message)) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return latest
+    }
+}
+
+/// How event streams gather and buffer (`[events]`).
+struct EventStreamSettings: Sendable, Equatable {
+    /// A window closes after this long…
+    var window: Duration = .milliseconds(500)
+    /// …or at this many events, whichever comes first.
+    var windowEvents = 10
+    /// An SSE comment is sent after this long without a message.
+    var heartbeat: Duration = .seconds(15)
+    /// Events a client may fall behind by before it is told to resync.
+    var bufferEvents = 10_000
+    /// Entries read from the log at a time.
+    var pageSize = 500
+}
