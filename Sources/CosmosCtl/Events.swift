@@ -68,7 +68,8 @@ struct Events: AsyncParsableCommand {
             return "\(id)  \(message.event)  \(count) events (\(first)-\(last))" + (jobs.isEmpty ? "" : ": \(jobs)")
         }
         if message.event == "resync" {
-            return "\(id)  resync  \(data["reason"] ?? ""): re-read the state; continuing after \(data["resume_after"] ?? "")"
+            return
+                "\(id)  resync  \(data["reason"] ?? ""): re-read the state; continuing after \(data["resume_after"] ?? "")"
         }
         let subject = (data["job_id"] as? String) ?? (data["batch_id"] as? String) ?? "-"
         let text = data["message"] as? String ?? ""

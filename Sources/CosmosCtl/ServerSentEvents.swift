@@ -21,7 +21,9 @@ struct ServerSentEvents {
             buffer.removeSubrange(...newline)
             if line.isEmpty {
                 if !data.isEmpty || !event.isEmpty {
-                    messages.append(Message(id: id, event: event.isEmpty ? "message" : event, data: data.joined(separator: "\n")))
+                    messages.append(
+                        Message(id: id, event: event.isEmpty ? "message" : event, data: data.joined(separator: "\n"))
+                    )
                 }
                 (id, event, data) = (nil, "", [])
                 continue

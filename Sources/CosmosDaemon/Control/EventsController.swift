@@ -33,7 +33,10 @@ struct EventsController: Sendable {
                 try types.map { text in
                     guard let type = EventType(rawValue: String(text)), type != .legacy else {
                         let known = EventType.allCases.filter { $0 != .legacy }.map(\.rawValue).joined(separator: ", ")
-                        throw InvalidRequest(field: "type", reason: "unknown event type \"\(text)\"; use one of \(known)")
+                        throw InvalidRequest(
+                            field: "type",
+                            reason: "unknown event type \"\(text)\"; use one of \(known)"
+                        )
                     }
                     return type
                 }

@@ -31,7 +31,9 @@ enum EventAggregator {
         guard let first = run.first, let last = run.last else {
             preconditionFailure("a run has at least one event")
         }
-        guard run.count > 1 else { return StreamMessage(id: first.seq, event: first.type.rawValue, data: object(first)) }
+        guard run.count > 1 else {
+            return StreamMessage(id: first.seq, event: first.type.rawValue, data: object(first))
+        }
         var data: [String: JSONValue] = [
             "type": .string(first.type.rawValue),
             "count": .number(Double(run.count)),

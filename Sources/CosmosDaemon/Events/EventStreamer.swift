@@ -27,7 +27,9 @@ struct EventStreamer: Sendable {
     func stream(after since: Int64, filter: EventFilter, follow: Bool, writer: inout any ResponseBodyWriter)
         async throws
     {
-        let (items, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingOldest(settings.bufferEvents))
+        let (items, continuation) = AsyncStream<Item>.makeStream(
+            bufferingPolicy: .bufferingOldest(settings.bufferEvents)
+        )
         let windows = items.chunks(ofCount: settings.windowEvents, or: .repeating(every: settings.window))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -104,7 +106,13 @@ struct EventStreamer: Sendable {
         let latest = try await database.latestEventSeq()
         if since > latest {
             continuation.yield(
-                .resync(EventAggregator.resync(reason: "the cursor is newer than the log", oldest: oldest, resumeAfter: latest))
+                .resync(
+                    EventAggregator.resync(
+                        reason: "the cursor is newer than the log",
+                        oldest: oldest,
+                        resumeAfter: latest
+                    )
+                )
             )
             return latest
         }

@@ -1,0 +1,174 @@
+import CosmosDomain
+import CosmosStore
+import Foundation
+import Hummingbird
+import NIOCore
+import Testing
+
+@testable import CosmosDaemon
+
+/// The stream's pure parts (aggregation, window text) and the streamer over a real store.
+@Suite("Event stream")
+struct EventStreamTests {
+    func event(_ seq: Int64, _ type: EventType, job: String? = nil) -> EventRecord {
+        EventRecord(
+            seq: seq,
+            at: Date(timeIntervalSince1970: 1_800_000_000),
+            type: type,
+            jobId: job,
+            batchId: nil,
+            payload: [:],
+            message: ""
+        )
+    }
+
+    @Test("a single event passes through as it is, with its sequence number as the id")
+    func single() {
+        let messages = EventAggregator.messages([event(7, .jobStarted, job: "a")])
+        #expect(messages.count == 1)
+        #expect(messages[0].id == 7 && messages[0].event == "job.started")
+        guard case .object(let data) = messages[0].data else { Issue.record("not an object"); return }
+        #expect(data["job_id"] == .string("a") && data["seq"] == .number(7))
+    }
+
+    @Test("consecutive events of one type become one message that keeps their range")
+    func aggregates() {
+        let window = [
+            event(41, .jobStarted, job: "a"), event(42, .jobStarted, job: "b"), event(43, .jobStarted, job: "c"),
+        ]
+        let messages = EventAggregator.messages(window)
+        #expect(messages.count == 1)
+        #expect(messages[0].event == "jobs.started" && messages[0].id == 43)
+        guard case .object(let data) = messages[0].data else { Issue.record("not an object"); return }
+        #expect(data["count"] == .number(3) && data["first_seq"] == .number(41) && data["last_seq"] == .number(43))
+        #expect(data["job_ids"] == .array([.string("a"), .string("b"), .string("c")]))
+    }
+
+    @Test("interleaved types stay in log order, so every id is a safe resume point")
+    func interleaved() {
+        let window = [
+            event(1, .jobStarted), event(2, .jobStarted), event(3, .jobSucceeded), event(4, .jobStarted),
+        ]
+        let messages = EventAggregator.messages(window)
+        #expect(messages.map(\.event) == ["jobs.started", "job.succeeded", "job.started"])
+        #expect(messages.map(\.id) == [2, 3, 4])
+    }
+
+    @Test("aggregate names: jobs, batches, hosts; the queue keeps its name")
+    func names() {
+        #expect(EventAggregator.aggregateName(.jobSucceeded) == "jobs.succeeded")
+        #expect(EventAggregator.aggregateName(.batchCreated) == "batches.created")
+        #expect(EventAggregator.aggregateName(.hostDrained) == "hosts.drained")
+        #expect(EventAggregator.aggregateName(.batchRunEnded) == "batch_runs.ended")
+        #expect(EventAggregator.aggregateName(.queuePaused) == "queue.paused")
+    }
+
+    @Test("a window's text: resync in place, a heartbeat only when nothing else is sent")
+    func windowText() {
+        let resync = EventAggregator.resync(reason: "r", oldest: 1, resumeAfter: 9)
+        let text = EventStreamer.text(of: [.event(event(1, .jobHeld)), .resync(resync), .event(event(10, .jobHeld))])
+        #expect(text.components(separatedBy: "event: ").count == 4)
+        #expect(text.hasPrefix("id: 1\nevent: job.held\n"))
+        #expect(text.contains("id: 9\nevent: resync\n"))
+        #expect(EventStreamer.text(of: [.heartbeat]) == ": heartbeat\n\n")
+        #expect(!EventStreamer.text(of: [.heartbeat, .event(event(2, .jobHeld))]).contains("heartbeat"))
+    }
+
+    /// Collects what a streamer writes.
+    final class Collector: ResponseBodyWriter, @unchecked Sendable {
+        var text = ""
+        func write(_ buffer: ByteBuffer) async throws { text += String(buffer: buffer) }
+        func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
+
+    /// Submits `count` jobs to a fresh store and returns the harness.
+    func store(jobs count: Int) async throws -> RunnerHarness {
+        let harness = try RunnerHarness()
+        _ = try await harness.database.submit(
+            (0..<count).map { _ in JobSpec(image: "img") },
+            ownerUID: 0
+        )
+        return harness
+    }
+
+    func stream(_ harness: RunnerHarness, after since: Int64, settings: EventStreamSettings = .init()) async throws
+        -> String
+    {
+        let streamer = EventStreamer(
+            database: harness.database,
+            hub: EventHub(database: harness.database, logger: harness.logger),
+            settings: settings
+        )
+        let collector = Collector()
+        var writer: any ResponseBodyWriter = collector
+        try await streamer.stream(after: since, filter: .all, follow: false, writer: &writer)
+        return collector.text
+    }
+
+    @Test("a burst of 300 submits arrives as few messages, every event covered once and in order")
+    func burst() async throws {
+        let harness = try await store(jobs: 300)
+        let text = try await stream(harness, after: 0)
+        var parser = ServerSentEventsParsing()
+        let messages = parser.messages(text)
+        #expect(messages.count <= 30 + 1, "windows of 10 events: \(messages.count) messages")
+        let seqs = messages.flatMap(\.seqs)
+        #expect(seqs == Array(1...300))
+    }
+
+    @Test("resuming after a message's id continues exactly after it")
+    func resume() async throws {
+        let harness = try await store(jobs: 25)
+        let text = try await stream(harness, after: 12)
+        var parser = ServerSentEventsParsing()
+        #expect(parser.messages(text).flatMap(\.seqs) == Array(13...25))
+    }
+
+    @Test("a cursor below the oldest kept event gets resync first, then the rest")
+    func pruned() async throws {
+        let harness = try await store(jobs: 20)
+        try await harness.database.writer.write { try $0.execute(sql: "DELETE FROM event WHERE id <= 10") }
+        let text = try await stream(harness, after: 3)
+        #expect(text.hasPrefix("id: 10\nevent: resync\n"))
+        var parser = ServerSentEventsParsing()
+        #expect(parser.messages(text).flatMap(\.seqs) == Array(11...20))
+    }
+
+    @Test("a client slower than its buffer is told to resync, never silently skipped")
+    func overflow() async throws {
+        let harness = try await store(jobs: 200)
+        var settings = EventStreamSettings()
+        settings.bufferEvents = 5
+        settings.pageSize = 50
+        let text = try await stream(harness, after: 0, settings: settings)
+        #expect(text.contains("event: resync\n"))
+        var parser = ServerSentEventsParsing()
+        let seqs = parser.messages(text).flatMap(\.seqs)
+        #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count, "in order, no duplicates")
+    }
+}
+
+/// Reads the stream's text back into messages and the sequence numbers they cover (for the tests).
+struct ServerSentEventsParsing {
+    struct Parsed {
+        var event: String
+        var seqs: [Int]
+    }
+
+    mutating func messages(_ text: String) -> [Parsed] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            var event = ""
+            var data = ""
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+            }
+            guard !event.isEmpty else { return nil }
+            guard event != "resync",
+                let object = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]
+            else { return Parsed(event: event, seqs: []) }
+            let events = (object["events"] as? [[String: Any]]) ?? [object]
+            return Parsed(event: event, seqs: events.compactMap { $0["seq"] as? Int })
+        }
+    }
+}
