@@ -34,7 +34,7 @@ struct AttemptRunner: Sendable {
             let client = try executor.client(for: job.host)
             guard let containerID = try await prepareContainer(client: client, adopting: adopting) else { return }
             let exit = try await superviseContainer(containerID, client: client)
-            if job.kind == .batch {
+            if job.shape == .batchParent {
                 try await finishBatchRun(exit: exit, containerID: containerID, client: client)
                 return
             }
@@ -131,7 +131,7 @@ struct AttemptRunner: Sendable {
             return details.id
         }
         do {
-            let items = job.kind == .batch ? try await runItems() : nil
+            let items = job.shape == .batchParent ? try await runItems() : nil
             try await executor.stage(job, items: items, containerID: details.id)
         } catch let error as ExecutorError {
             logger.warning("staging failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -242,7 +242,7 @@ struct AttemptRunner: Sendable {
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message, stream: chunk.stream, timestamp: timestamp)
                 cursor = timestamp
-                if job.kind == .batch, chunk.stream == .stdout { await noteProgress(message) }
+                if job.shape == .batchParent, chunk.stream == .stdout { await noteProgress(message) }
                 FaultInjection.hit(.whileWaiting)
             }
             try await group.waitForAll()
