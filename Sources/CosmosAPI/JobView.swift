@@ -5,7 +5,8 @@ import Foundation
 public struct JobView: Codable, Sendable, Equatable {
     public var id: String
     public var name: String?
-    public var kind: JobKind
+    /// The displayed kind: the workload, or `batch` for a batch-run parent.
+    public var kind: String
     public var state: JobState
     /// The 1-based queue rank, or nil when not queued or held.
     public var position: Int?
@@ -38,7 +39,7 @@ public struct JobView: Codable, Sendable, Equatable {
     public init(
         id: String,
         name: String?,
-        kind: JobKind,
+        kind: String,
         state: JobState,
         position: Int?,
         priority: Int,

@@ -58,7 +58,7 @@ enum Output {
     /// A job's details, one field per line.
     static func printJob(_ job: JobView) {
         let fields: [(String, String?)] = [
-            ("id", job.id), ("name", job.name), ("kind", job.kind.rawValue), ("state", job.state.rawValue),
+            ("id", job.id), ("name", job.name), ("kind", job.kind), ("state", job.state.rawValue),
             ("position", job.position.map(String.init)), ("priority", String(job.priority)), ("image", job.image),
             ("command", job.command?.joined(separator: " ")), ("gpus", String(job.gpus)), ("host", job.host),
             ("devices", job.devices.isEmpty ? nil : job.devices.joined(separator: ",")),

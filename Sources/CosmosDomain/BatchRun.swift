@@ -30,6 +30,9 @@ public enum BatchRun {
     }
 
     /// Checks that `specs` can share one container and returns the parent's spec; errors name `items[i]`.
+    ///
+    /// The parent's kind is its items' workload (inference); it is stored with the shape
+    /// ``RunShape/batchParent``.
     public static func parentSpec(for specs: [JobSpec], limits: Limits) throws(SpecError) -> JobSpec {
         guard let first = specs.first else { throw SpecError(field: "items", reason: "is empty: nothing to run") }
         let shared = runParams(first)
@@ -79,7 +82,7 @@ public enum BatchRun {
         }
         var parent = JobSpec(
             name: "batch run of \(specs.count)",
-            kind: .batch,
+            kind: first.kind,
             image: first.image,
             command: first.command,
             env: first.env,

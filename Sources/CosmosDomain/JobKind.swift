@@ -1,4 +1,4 @@
-/// What a job does; decides how its container is named and whether it can be batched.
+/// What a job runs, its workload; how it runs is its ``RunShape``.
 public enum JobKind: String, Codable, Sendable, CaseIterable {
     /// A model inference run (the common case; batchable).
     case inference
@@ -6,9 +6,7 @@ public enum JobKind: String, Codable, Sendable, CaseIterable {
     case enhance
     /// An upscaling run.
     case upscale
-    /// A parent record that runs several children in one container.
-    case batch
 
-    /// Kinds a user may submit directly (a `batch` parent is created by the daemon).
-    public static let submittable: [JobKind] = [.inference, .enhance, .upscale]
+    /// Kinds a user may submit (every workload; a batch run is a shape, not a kind).
+    public static let submittable: [JobKind] = allCases
 }

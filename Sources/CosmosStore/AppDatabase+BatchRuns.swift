@@ -13,18 +13,27 @@ public enum BatchRunOutcome: Sendable, Equatable {
 
 /// Parent/child batch runs: one parent holds the queue place; its children ride in its container.
 extension AppDatabase {
-    /// Creates a parent of kind `batch` at the tail of the queue and its children (no positions of their own).
+    /// Creates a parent (shape ``RunShape/batchParent``, displayed kind `batch`) at the tail of the queue and its
+    /// children (shape ``RunShape/batchItem``, no positions of their own).
     public func submitBatchRun(parent: JobSpec, children: [JobSpec], ownerUID: UInt32, now: Date = Date())
         async throws -> (parent: RankedJob, children: [JobRecord])
     {
         try await writer.write { db in
-            let ranked = try Self.insertJobs(db, [parent], ownerUID: ownerUID, batchID: nil, now: now)[0]
+            let ranked = try Self.insertJobs(
+                db,
+                [parent],
+                ownerUID: ownerUID,
+                batchID: nil,
+                shape: .batchParent,
+                now: now
+            )[0]
             var created: [JobRecord] = []
             for (index, spec) in children.enumerated() {
                 var child = JobRecord(
                     id: try Self.newJobID(db),
                     name: spec.name,
                     kind: spec.kind,
+                    shape: .batchItem,
                     priority: ranked.job.priority,
                     seq: ranked.job.seq,
                     image: spec.image,
@@ -60,7 +69,7 @@ extension AppDatabase {
         try await writer.read { db in
             let job = try Self.fetchJob(db, id)
             let ranked = RankedJob(job: job, position: try Self.position(db, of: job))
-            return (ranked, job.kind == .batch ? try Self.children(db, id) : nil)
+            return (ranked, job.shape == .batchParent ? try Self.children(db, id) : nil)
         }
     }
 
@@ -160,6 +169,7 @@ extension AppDatabase {
                 }
                 if single.state.isActive { single.state = try Self.apply(.requeue, to: single) }
                 single.parentId = nil
+                single.shape = .single
                 single.host = nil
                 single.devices = []
                 single.seq = try Self.keyBefore(db, parent.seq, priority: single.priority)

@@ -72,6 +72,8 @@ extension AppDatabase {
     }
 
     /// The mean run time, in seconds, of the last 50 succeeded jobs of `image` and `kind` (nil: none yet).
+    ///
+    /// Batch-run parents are left out: their time is a whole run's, not one job's.
     public func meanDuration(image: String, kind: JobKind) async throws -> Double? {
         try await writer.read { db in
             try Double.fetchOne(
@@ -79,7 +81,8 @@ extension AppDatabase {
                 sql: """
                     SELECT AVG((julianday(finished_at) - julianday(started_at)) * 86400) FROM (
                         SELECT started_at, finished_at FROM job INDEXED BY job_duration
-                        WHERE state = 'succeeded' AND image = ? AND kind = ? AND started_at IS NOT NULL
+                        WHERE state = 'succeeded' AND shape != 'batch_parent' AND image = ? AND kind = ?
+                        AND started_at IS NOT NULL
                         ORDER BY finished_at DESC LIMIT 50)
                     """,
                 arguments: [image, kind]

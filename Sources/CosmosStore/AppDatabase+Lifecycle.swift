@@ -91,7 +91,7 @@ extension AppDatabase {
                 job.error = nil
                 job.notBefore = nil
                 try job.update(db)
-                if job.kind == .batch {
+                if job.shape == .batchParent {
                     // Its children count this attempt too (a failed run puts them back with it counted).
                     try db.execute(
                         sql: """
@@ -166,7 +166,7 @@ extension AppDatabase {
             guard job.attempts == attempt, job.state.isActive || job.state == .cancelled else {
                 return (job, .stale)
             }
-            if job.kind == .batch {
+            if job.shape == .batchParent {
                 // A batch run that ends without its manifest failed as a whole: its items go back alone.
                 let whole: BatchRunOutcome
                 switch outcome {

@@ -42,10 +42,15 @@ extension AppDatabase {
         }
     }
 
-    /// Inserts `specs` at the tail of their levels inside the caller's transaction.
-    static func insertJobs(_ db: Database, _ specs: [JobSpec], ownerUID: UInt32, batchID: String?, now: Date) throws
-        -> [RankedJob]
-    {
+    /// Inserts `specs` at the tail of their levels, run as `shape`, inside the caller's transaction.
+    static func insertJobs(
+        _ db: Database,
+        _ specs: [JobSpec],
+        ownerUID: UInt32,
+        batchID: String?,
+        shape: RunShape = .single,
+        now: Date
+    ) throws -> [RankedJob] {
         var created: [JobRecord] = []
         created.reserveCapacity(specs.count)
         for (index, spec) in specs.enumerated() {
@@ -53,6 +58,7 @@ extension AppDatabase {
                 id: try Self.newJobID(db),
                 name: spec.name,
                 kind: spec.kind,
+                shape: shape,
                 priority: spec.priority,
                 seq: try Self.allocateSeq(db),
                 image: spec.image,
@@ -89,8 +95,8 @@ extension AppDatabase {
     /// The payload of a `job.submitted` entry.
     static func submittedPayload(_ job: JobRecord) -> [String: JSONValue] {
         var payload: [String: JSONValue] = [
-            "owner_uid": .int(job.ownerUid), "image": .string(job.image), "kind": .string(job.kind.rawValue),
-            "priority": .int(job.priority),
+            "owner_uid": .int(job.ownerUid), "image": .string(job.image), "kind": .string(job.displayedKind),
+            "shape": .string(job.shape.rawValue), "priority": .int(job.priority),
         ]
         if let batch = job.batchId { payload["batch_id"] = .string(batch) }
         if let parent = job.parentId { payload["parent_id"] = .string(parent) }
@@ -299,7 +305,7 @@ extension AppDatabase {
             message: job.reason ?? "",
             at: now
         )
-        if job.kind == .batch {
+        if job.shape == .batchParent {
             // A cancelled run cancels what of it has not ended; its container is stopped.
             for child in try Self.children(db, id) where !child.state.isTerminal {
                 var cancelled = child
@@ -335,7 +341,7 @@ extension AppDatabase {
     /// Puts a job back in the queue inside the caller's transaction.
     static func retry(_ db: Database, _ id: String) throws -> JobRecord {
         var job = try Self.fetchJob(db, id)
-        guard job.kind != .batch else { throw StoreError.batchRunRetry(id) }
+        guard job.shape != .batchParent else { throw StoreError.batchRunRetry(id) }
         job.state = try Self.apply(.retry, to: job)
         job.retryBase = job.attempts
         job.notBefore = nil

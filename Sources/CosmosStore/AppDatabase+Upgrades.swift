@@ -41,6 +41,29 @@ extension AppDatabase {
         "batch_run_ended": .batchRunEnded,
     ]
 
+    /// `v6-run-shape`: how a job runs becomes its own column; a batch-run parent's kind becomes its items'.
+    ///
+    /// A parent was `kind = 'batch'`; it becomes `shape = 'batch_parent'` with its items' kind (inference), in its
+    /// row and in its stored spec. Its displayed kind, and so its container name, stay `batch`. The ETA index
+    /// leaves parents out, as their old kind did.
+    static func migrateRunShape(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE job ADD COLUMN shape TEXT NOT NULL DEFAULT 'single';
+                UPDATE job SET shape = 'batch_item' WHERE parent_id IS NOT NULL;
+                UPDATE job SET shape = 'batch_parent',
+                    kind = COALESCE(
+                        (SELECT item.kind FROM job AS item WHERE item.parent_id = job.id ORDER BY item.batch_index LIMIT 1),
+                        'inference')
+                WHERE kind = 'batch';
+                UPDATE job SET spec = json_set(spec, '$.kind', kind) WHERE shape = 'batch_parent';
+                DROP INDEX job_duration;
+                CREATE INDEX job_duration ON job(image, kind, finished_at)
+                    WHERE state = 'succeeded' AND shape != 'batch_parent';
+                """
+        )
+    }
+
     /// `v5-typed-events`: a JSON payload and the batch id on every entry, and typed names for the old ones.
     static func migrateTypedEvents(_ db: Database) throws {
         try db.execute(

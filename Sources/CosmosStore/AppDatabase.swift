@@ -168,6 +168,7 @@ public struct AppDatabase: Sendable {
             )
         }
         migrator.registerMigration("v5-typed-events", migrate: migrateTypedEvents)
+        migrator.registerMigration("v6-run-shape", migrate: migrateRunShape)
         return migrator
     }
 }
@@ -176,3 +177,4 @@ public struct AppDatabase: Sendable {
 
 extension JobState: DatabaseValueConvertible {}
 extension JobKind: DatabaseValueConvertible {}
+extension RunShape: DatabaseValueConvertible {}

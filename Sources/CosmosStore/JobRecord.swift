@@ -10,7 +10,10 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
 
     public var id: String
     public var name: String?
+    /// The workload (a batch-run parent's is its items'); shown as ``displayedKind``.
     public var kind: JobKind
+    /// How it runs: alone, as a batch-run parent, or as an item of one.
+    public var shape: RunShape
     public var state: JobState
     public var priority: Int
     /// The queue key within the priority level; kept while running so a retry returns to its place.
@@ -47,6 +50,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         id: String,
         name: String? = nil,
         kind: JobKind,
+        shape: RunShape = .single,
         state: JobState = .queued,
         priority: Int = 0,
         seq: Int64 = 0,
@@ -76,6 +80,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.id = id
         self.name = name
         self.kind = kind
+        self.shape = shape
         self.state = state
         self.priority = priority
         self.seq = seq
@@ -106,8 +111,11 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     /// Attempts made since the last user retry.
     public var attemptsInRun: Int { attempts - retryBase }
 
-    /// The fixed container name of the current attempt.
+    /// The kind as the API, container names and labels and the runner contract show it: `batch` for a parent.
+    public var displayedKind: String { shape.displayedKind(of: kind) }
+
+    /// The fixed container name of the current attempt (`cosmos_batch_…` for a batch-run parent).
     public var containerName: String {
-        ContainerName.make(kind: kind, jobID: id, attempt: attempts)
+        ContainerName.make(kind: kind, shape: shape, jobID: id, attempt: attempts)
     }
 }

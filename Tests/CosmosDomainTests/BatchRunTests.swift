@@ -14,7 +14,7 @@ struct BatchRunTests {
             item(params: ["steps": .number(35), "seed": .number(2)]),
         ]
         let parent = try BatchRun.parentSpec(for: items, limits: .init())
-        #expect(parent.kind == .batch && parent.image == "cosmos:1" && parent.command == ["run"])
+        #expect(parent.kind == .inference && parent.image == "cosmos:1" && parent.command == ["run"])
         #expect(parent.env == ["A": "1"] && parent.gpus == 1 && parent.params == ["steps": .number(35)])
     }
 

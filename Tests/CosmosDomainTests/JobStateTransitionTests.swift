@@ -72,7 +72,10 @@ struct NamingTests {
     @Test("container names follow cosmos_{kind}_{id8}_{attempt}")
     func containerName() {
         #expect(ContainerName.make(kind: .inference, jobID: "k3x9q2mz7a", attempt: 2) == "cosmos_inference_k3x9q2mz_2")
-        #expect(ContainerName.make(kind: .batch, jobID: "abcdefghjk", attempt: 1) == "cosmos_batch_abcdefgh_1")
+        #expect(
+            ContainerName.make(kind: .inference, shape: .batchParent, jobID: "abcdefghjk", attempt: 1)
+                == "cosmos_batch_abcdefgh_1"
+        )
     }
 
     @Test("the image allowlist matches globs")

@@ -40,7 +40,7 @@ struct BatchRunIntegrationTests {
         try withDaemon { daemon in
             let file = try itemsFile(daemon, count: 4, env: ["FAKE_ITEM_SECONDS": "1"], fail: [2: "bad prompt 2"])
             let parent = try submitRun(daemon, file: file)
-            #expect(parent.kind == .batch && parent.position == 1 && parent.children?.count == 4)
+            #expect(parent.kind == "batch" && parent.position == 1 && parent.children?.count == 4)
             let childIDs = try #require(parent.children?.map(\.id))
             for child in parent.children ?? [] {
                 #expect(child.state == .queued && child.position == nil && child.parentId == parent.id)

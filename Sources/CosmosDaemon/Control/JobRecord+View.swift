@@ -8,7 +8,7 @@ extension RankedJob {
         JobView(
             id: job.id,
             name: job.name,
-            kind: job.kind,
+            kind: job.displayedKind,
             state: job.state,
             position: position,
             priority: job.priority,

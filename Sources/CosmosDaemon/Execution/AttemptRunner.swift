@@ -67,7 +67,7 @@ struct AttemptRunner: Sendable {
 
     /// The one place that dispatches on the run's shape: a batch-run parent hands its items their verdicts.
     private func collect(exit: Exit, containerID: String, engine: any ContainerEngine) async throws {
-        if job.kind == .batch {
+        if job.shape == .batchParent {
             try await finishBatchRun(exit: exit, containerID: containerID, engine: engine)
         } else {
             try await finishSingle(exit: exit, containerID: containerID, engine: engine)
@@ -153,7 +153,7 @@ struct AttemptRunner: Sendable {
             return details.id
         }
         do {
-            let items = job.kind == .batch ? try await runItems() : nil
+            let items = job.shape == .batchParent ? try await runItems() : nil
             try await executor.stage(job, items: items, containerID: details.id)
         } catch let error as ExecutorError {
             logger.warning("staging failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -265,7 +265,7 @@ struct AttemptRunner: Sendable {
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message, stream: chunk.stream, timestamp: timestamp)
                 cursor = timestamp
-                if job.kind == .batch, chunk.stream == .stdout { await noteProgress(message) }
+                if job.shape == .batchParent, chunk.stream == .stdout { await noteProgress(message) }
                 FaultInjection.hit(.whileWaiting)
             }
             try await group.waitForAll()

@@ -112,7 +112,7 @@ final class ContainerExecutor: Sendable {
                 ContainerLabel.job: job.id,
                 ContainerLabel.attempt: String(job.attempts),
                 ContainerLabel.instance: instance,
-                ContainerLabel.kind: job.kind.rawValue,
+                ContainerLabel.kind: job.displayedKind,
             ],
             hostConfig: hostConfig
         )
@@ -135,7 +135,7 @@ final class ContainerExecutor: Sendable {
     static func jobDocument(for job: JobRecord) -> [UInt8] {
         let document: JSONValue = .object([
             "version": .number(1),
-            "kind": .string(job.kind.rawValue),
+            "kind": .string(job.displayedKind),
             "job_id": .string(job.id),
             "attempt": .number(Double(job.attempts)),
             "spec": specDocument(job),
@@ -163,7 +163,7 @@ final class ContainerExecutor: Sendable {
     static func specDocument(_ job: JobRecord) -> JSONValue {
         var spec: [String: JSONValue] = [
             "name": job.spec.name.map(JSONValue.string) ?? .null,
-            "kind": .string(job.kind.rawValue),
+            "kind": .string(job.displayedKind),
             "image": .string(job.image),
             "gpus": .number(Double(job.gpus)),
             "prompt": job.spec.prompt.map(JSONValue.string) ?? .null,
