@@ -15,6 +15,10 @@ public struct StatusView: Codable, Sendable, Equatable {
     public var version: String
     /// The scheduling policy in force.
     public var policy: String
+    /// What the event streams sent since the daemon started.
+    public var events: EventStreamStatistics?
+    /// Coalesced writes since the daemon started.
+    public var writes: WriteStatistics?
 
     public init(
         paused: Bool,
@@ -25,7 +29,9 @@ public struct StatusView: Codable, Sendable, Equatable {
         hostsTotal: Int,
         instance: String,
         version: String,
-        policy: String
+        policy: String,
+        events: EventStreamStatistics? = nil,
+        writes: WriteStatistics? = nil
     ) {
         self.paused = paused
         self.counts = counts
@@ -36,6 +42,8 @@ public struct StatusView: Codable, Sendable, Equatable {
         self.instance = instance
         self.version = version
         self.policy = policy
+        self.events = events
+        self.writes = writes
     }
 
     enum CodingKeys: String, CodingKey {
@@ -44,6 +52,38 @@ public struct StatusView: Codable, Sendable, Equatable {
         case gpusUsed = "gpus_used"
         case hostsUp = "hosts_up"
         case hostsTotal = "hosts_total"
-        case instance, version, policy
+        case instance, version, policy, events, writes
+    }
+}
+
+/// The event streams' counters: log entries published to streams, messages sent, messages saved by
+/// aggregation, aggregate messages created, and resyncs sent.
+public struct EventStreamStatistics: Codable, Sendable, Equatable {
+    public var published = 0
+    public var messagesSent = 0
+    public var messagesSaved = 0
+    public var batchesCreated = 0
+    public var resyncs = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case published, resyncs
+        case messagesSent = "messages_sent"
+        case messagesSaved = "messages_saved"
+        case batchesCreated = "batches_created"
+    }
+}
+
+/// Coalesced writes: batch-run progress lines and the transactions that recorded them.
+public struct WriteStatistics: Codable, Sendable, Equatable {
+    public var progressLines = 0
+    public var progressTransactions = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case progressLines = "progress_lines"
+        case progressTransactions = "progress_transactions"
     }
 }

@@ -80,26 +80,53 @@ extension AppDatabase {
     public func noteItemProgress(_ parentID: String, attempt: Int, progress: BatchRun.Progress, now: Date = Date())
         async throws -> JobRecord?
     {
-        try await writer.write { db in
+        try await noteItemProgress(parentID, attempt: attempt, lines: [progress], now: now).first
+    }
+
+    /// Applies several progress lines in one transaction (the runner gathers them per window); returns the
+    /// children they changed, in order.
+    public func noteItemProgress(_ parentID: String, attempt: Int, lines: [BatchRun.Progress], now: Date = Date())
+        async throws -> [JobRecord]
+    {
+        guard !lines.isEmpty else { return [] }
+        return try await writer.write { db in
             let parent = try Self.fetchJob(db, parentID)
-            guard parent.attempts == attempt, parent.state.isActive,
-                let child = try Self.children(db, parentID).first(where: { $0.batchIndex == progress.index }),
-                !child.state.isTerminal
-            else { return nil }
-            var updated = child
-            switch progress.state {
-            case .running:
-                guard child.state != .running else { return child }
-                updated.reason = nil
-            case .succeeded:
-                updated.reason = "done in the run (succeeded); final when the run ends"
-            case .failed:
-                updated.reason =
-                    "done in the run (failed: \(progress.message ?? "no message")); final when the run ends"
+            guard parent.attempts == attempt, parent.state.isActive else { return [] }
+            var children = try Self.children(db, parentID)
+            var changed: [JobRecord] = []
+            for progress in lines {
+                guard let slot = children.firstIndex(where: { $0.batchIndex == progress.index }) else { continue }
+                guard
+                    let updated = try Self.applyItemProgress(db, progress, to: children[slot], parent: parent, now: now)
+                else { continue }
+                children[slot] = updated
+                changed.append(updated)
             }
-            // Results are final only with the manifest: a run that dies before it puts its items back.
-            return try Self.settle(db, updated, to: .running, parent: parent, progress: progress, now: now)
+            return changed
         }
+    }
+
+    /// One progress line applied to its child inside the caller's transaction; nil when it changes nothing.
+    static func applyItemProgress(
+        _ db: Database,
+        _ progress: BatchRun.Progress,
+        to child: JobRecord,
+        parent: JobRecord,
+        now: Date
+    ) throws -> JobRecord? {
+        guard !child.state.isTerminal else { return nil }
+        var updated = child
+        switch progress.state {
+        case .running:
+            guard child.state != .running else { return child }
+            updated.reason = nil
+        case .succeeded:
+            updated.reason = "done in the run (succeeded); final when the run ends"
+        case .failed:
+            updated.reason = "done in the run (failed: \(progress.message ?? "no message")); final when the run ends"
+        }
+        // Results are final only with the manifest: a run that dies before it puts its items back.
+        return try Self.settle(db, updated, to: .running, parent: parent, progress: progress, now: now)
     }
 
     /// Records the end of a batch run in one transaction: each child's state and outputs, and the parent.

@@ -48,12 +48,14 @@ struct ControlAPITests {
                 scheduler: scheduler,
                 registry: registry,
                 live: harness.live,
-                instance: "test-instance"
+                instance: "test-instance",
+                statistics: harness.statistics
             ),
             events: EventStreamer(
                 database: harness.database,
                 hub: EventHub(database: harness.database, logger: harness.logger),
-                settings: EventStreamSettings()
+                settings: EventStreamSettings(),
+                statistics: harness.statistics
             )
         ).register(on: router)
         try await Application(router: router).test(.router, body)

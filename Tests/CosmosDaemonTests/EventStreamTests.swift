@@ -3,6 +3,7 @@ import CosmosStore
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import CosmosDaemon
@@ -75,9 +76,10 @@ struct EventStreamTests {
     }
 
     /// Collects what a streamer writes.
-    final class Collector: ResponseBodyWriter, @unchecked Sendable {
-        var text = ""
-        func write(_ buffer: ByteBuffer) async throws { text += String(buffer: buffer) }
+    final class Collector: ResponseBodyWriter, Sendable {
+        private let written = Mutex("")
+        var text: String { written.withLock { $0 } }
+        func write(_ buffer: ByteBuffer) async throws { written.withLock { $0 += String(buffer: buffer) } }
         func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 
@@ -97,7 +99,8 @@ struct EventStreamTests {
         let streamer = EventStreamer(
             database: harness.database,
             hub: EventHub(database: harness.database, logger: harness.logger),
-            settings: settings
+            settings: settings,
+            statistics: harness.statistics
         )
         let collector = Collector()
         var writer: any ResponseBodyWriter = collector
@@ -108,12 +111,37 @@ struct EventStreamTests {
     @Test("a burst of 300 submits arrives as few messages, every event covered once and in order")
     func burst() async throws {
         let harness = try await store(jobs: 300)
-        let text = try await stream(harness, after: 0)
+        var settings = EventStreamSettings()
+        settings.window = .seconds(60)  // only the count closes windows here; the time is tested below
+        let text = try await stream(harness, after: 0, settings: settings)
         var parser = ServerSentEventsParsing()
         let messages = parser.messages(text)
-        #expect(messages.count <= 30 + 1, "windows of 10 events: \(messages.count) messages")
+        #expect(messages.count == 30, "windows of 10 events: \(messages.count) messages")
+        let statistics = harness.statistics.events
+        #expect(statistics.published == 300 && statistics.messagesSent == 30 && statistics.messagesSaved == 270)
         let seqs = messages.flatMap(\.seqs)
         #expect(seqs == Array(1...300))
+    }
+
+    @Test("a window closes by time: a live stream sends what it has without waiting for 10 events")
+    func windowByTime() async throws {
+        let harness = try await store(jobs: 3)
+        var settings = EventStreamSettings()
+        settings.window = .milliseconds(100)
+        let streamer = EventStreamer(
+            database: harness.database,
+            hub: EventHub(database: harness.database, logger: harness.logger),
+            settings: settings,
+            statistics: harness.statistics
+        )
+        let collector = Collector()
+        let task = Task {
+            var writer: any ResponseBodyWriter = collector
+            try await streamer.stream(after: 0, filter: .all, follow: true, writer: &writer)
+        }
+        defer { task.cancel() }
+        try await waitUntil { collector.text.contains("id: 3\n") }
+        #expect(collector.text.contains("event: jobs.submitted\n"))
     }
 
     @Test("resuming after a message's id continues exactly after it")

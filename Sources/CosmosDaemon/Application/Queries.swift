@@ -12,6 +12,7 @@ struct Queries: Sendable {
     let registry: HostRegistry
     let live: LiveConfiguration
     let instance: String
+    let statistics: DaemonStatistics
     /// The configuration in force (a reload may replace it between two reads).
     var configuration: DaemonConfiguration { live.current }
 
@@ -44,7 +45,9 @@ struct Queries: Sendable {
             hostsTotal: configuration.hosts.count,
             instance: instance,
             version: CosmosWorkerVersion.current,
-            policy: configuration.policy.rawValue
+            policy: configuration.policy.rawValue,
+            events: statistics.events,
+            writes: statistics.writes
         )
     }
 

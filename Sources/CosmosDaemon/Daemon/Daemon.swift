@@ -59,12 +59,14 @@ public func buildDaemon(
         readyLogger.notice("ready: database migrated, engines reconciled, control socket bound")
         notifier.ready()
     }
+    let statistics = DaemonStatistics()
     let scheduler = Scheduler(
         database: database,
         executor: executor,
         registry: registry,
         live: live,
         readiness: readiness,
+        statistics: statistics,
         logger: logger,
         onLongReconcile: { notifier.extendTimeout(.seconds(15)) }
     )
@@ -78,7 +80,8 @@ public func buildDaemon(
         scheduler: scheduler,
         registry: registry,
         live: live,
-        instance: instance
+        instance: instance,
+        statistics: statistics
     )
     let commands = Commands(
         database: database,
@@ -102,7 +105,7 @@ public func buildDaemon(
     ControlAPI(
         commands: commands,
         queries: queries,
-        events: EventStreamer(database: database, hub: hub, settings: EventStreamSettings())
+        events: EventStreamer(database: database, hub: hub, settings: EventStreamSettings(), statistics: statistics)
     ).register(on: router)
     let socketPath = configuration.socketPath
     let serverLogger = logger

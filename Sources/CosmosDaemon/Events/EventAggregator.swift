@@ -44,7 +44,7 @@ enum EventAggregator {
         ]
         let batches = distinct(run.compactMap(\.batchId))
         if !batches.isEmpty { data["batch_ids"] = .array(batches.map(JSONValue.string)) }
-        return StreamMessage(id: last.seq, event: aggregateName(first.type), data: .object(data))
+        return StreamMessage(id: last.seq, event: aggregateName(first.type), data: .object(data), entries: run.count)
     }
 
     /// `job.started` → `jobs.started`, `batch.created` → `batches.created`; types without a plural keep their name.
@@ -79,7 +79,8 @@ enum EventAggregator {
                 "reason": .string(reason),
                 "oldest_seq": oldest.map { .number(Double($0)) } ?? .null,
                 "resume_after": .number(Double(resumeAfter)),
-            ])
+            ]),
+            entries: 0
         )
     }
 

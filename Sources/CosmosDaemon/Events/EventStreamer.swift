@@ -15,6 +15,7 @@ struct EventStreamer: Sendable {
     let database: AppDatabase
     let hub: EventHub
     let settings: EventStreamSettings
+    let statistics: DaemonStatistics
 
     /// What the reader hands the writer.
     enum Item: Sendable {
@@ -37,32 +38,59 @@ struct EventStreamer: Sendable {
                 try await read(after: since, filter: filter, follow: follow, into: continuation)
             }
             for await window in windows {
-                let text = Self.text(of: window)
+                let (text, counts) = Self.render(window)
                 if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+                statistics.recordWindow(
+                    events: counts.events,
+                    messages: counts.messages,
+                    aggregates: counts.aggregates,
+                    resyncs: counts.resyncs
+                )
             }
             try await group.waitForAll()
         }
     }
 
+    /// What one window sent, for the statistics.
+    struct WindowCounts: Equatable {
+        var events = 0
+        var messages = 0
+        var aggregates = 0
+        var resyncs = 0
+    }
+
     /// The text of one window: aggregated events, resync markers in place, a heartbeat when nothing else.
-    static func text(of window: [Item]) -> String {
+    static func text(of window: [Item]) -> String { render(window).text }
+
+    /// The window's text and what it counted.
+    static func render(_ window: [Item]) -> (text: String, counts: WindowCounts) {
         var text = ""
+        var counts = WindowCounts()
         var run: [EventRecord] = []
         var heartbeat = false
+        func flush() {
+            let messages = EventAggregator.messages(run)
+            counts.events += run.count
+            counts.messages += messages.count
+            counts.aggregates += messages.filter { $0.entries > 1 }.count
+            text += messages.map(\.text).joined()
+            run = []
+        }
         for item in window {
             switch item {
             case .event(let event):
                 run.append(event)
             case .resync(let message):
-                text += EventAggregator.messages(run).map(\.text).joined()
-                run = []
+                flush()
                 text += message.text
+                counts.messages += 1
+                counts.resyncs += 1
             case .heartbeat:
                 heartbeat = true
             }
         }
-        text += EventAggregator.messages(run).map(\.text).joined()
-        return text.isEmpty && heartbeat ? StreamMessage.heartbeat : text
+        flush()
+        return (text.isEmpty && heartbeat ? StreamMessage.heartbeat : text, counts)
     }
 
     /// Pages through the log into `continuation`, then (with `follow`) waits for new entries until shutdown.

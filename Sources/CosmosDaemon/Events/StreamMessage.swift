@@ -7,6 +7,8 @@ struct StreamMessage: Sendable, Equatable {
     /// The event type, or its aggregate (`jobs.started`), or `resync`.
     var event: String
     var data: JSONValue
+    /// How many log entries it covers (0 for a resync).
+    var entries = 1
 
     /// The message in the `text/event-stream` format, ending with its blank line.
     var text: String {

@@ -11,18 +11,24 @@ extension AttemptRunner {
         try await database.children(of: job.id).filter { !$0.state.isTerminal }
     }
 
-    /// Applies one `##cosmos progress` line to its child.
-    func noteProgress(_ message: [UInt8]) async {
-        let line = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .newlines)
-        guard let progress = BatchRun.Progress.parse(line) else { return }
+    /// A `##cosmos progress` line of the run's stdout; nil for any other line.
+    static func progressLine(_ message: [UInt8]) -> BatchRun.Progress? {
+        BatchRun.Progress.parse(String(decoding: message, as: UTF8.self).trimmingCharacters(in: .newlines))
+    }
+
+    /// Applies a window of progress lines to their children, in one transaction.
+    func noteProgress(_ lines: [BatchRun.Progress]) async {
+        guard !lines.isEmpty else { return }
         do {
-            if let child = try await database.noteItemProgress(job.id, attempt: job.attempts, progress: progress) {
+            let children = try await database.noteItemProgress(job.id, attempt: job.attempts, lines: lines)
+            statistics.recordProgress(lines: lines.count)
+            for child in children {
                 logger.info(
                     "batch item progress",
                     metadata: metadata.merging(
                         [
-                            "JOB_ID": "\(child.id)", "PARENT_ID": "\(job.id)", "index": "\(progress.index)",
-                            "state": "\(child.state.rawValue)",
+                            "JOB_ID": "\(child.id)", "PARENT_ID": "\(job.id)",
+                            "index": "\(child.batchIndex.map(String.init) ?? "")", "state": "\(child.state.rawValue)",
                         ]
                     ) { $1 }
                 )

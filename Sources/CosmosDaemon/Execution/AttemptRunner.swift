@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import CosmosDomain
 import CosmosStore
 import DockerEngine
@@ -18,6 +19,7 @@ struct AttemptRunner: Sendable {
     /// The configuration in force (a reload may replace it between two reads).
     var configuration: DaemonConfiguration { live.current }
     let logger: Logger
+    let statistics: DaemonStatistics
 
     var metadata: Logger.Metadata {
         var fields: Logger.Metadata = [
@@ -258,16 +260,29 @@ struct AttemptRunner: Sendable {
         if header { log.note("=== attempt \(job.attempts) on \(job.host ?? "?") (\(job.containerName)) ===") }
         let since = cursor.map { Date(timeIntervalSince1970: Double($0.secondsSince1970)) }
         let stream = try await engine.logs(containerID, since: since)
+        // A batch run's progress lines are recorded per window (500 ms or 10 lines), one transaction each.
+        let (progress, lines) = AsyncStream<BatchRun.Progress>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await waitForExit() }
+            if job.shape == .batchParent {
+                group.addTask {
+                    for await window in progress.chunks(ofCount: 10, or: .repeating(every: .milliseconds(500))) {
+                        await noteProgress(window)
+                    }
+                }
+            }
+            defer { lines.finish() }
             for try await chunk in stream {
                 guard let (timestamp, message) = chunk.splitTimestamp() else { continue }
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message, stream: chunk.stream, timestamp: timestamp)
                 cursor = timestamp
-                if job.shape == .batchParent, chunk.stream == .stdout { await noteProgress(message) }
+                if job.shape == .batchParent, chunk.stream == .stdout, let line = Self.progressLine(message) {
+                    lines.yield(line)
+                }
                 FaultInjection.hit(.whileWaiting)
             }
+            lines.finish()
             try await group.waitForAll()
         }
     }

@@ -19,6 +19,7 @@ final class Scheduler: Service, Sendable {
     var configuration: DaemonConfiguration { live.current }
     let logger: Logger
     let readiness: Readiness
+    let statistics: DaemonStatistics
     /// Called every 5 s while the first reconciliation runs (systemd's EXTEND_TIMEOUT_USEC).
     let onLongReconcile: @Sendable () -> Void
     private let wakeup = Wakeup()
@@ -54,6 +55,7 @@ final class Scheduler: Service, Sendable {
         registry: HostRegistry,
         live: LiveConfiguration,
         readiness: Readiness,
+        statistics: DaemonStatistics,
         logger: Logger,
         onLongReconcile: @escaping @Sendable () -> Void = {}
     ) {
@@ -63,6 +65,7 @@ final class Scheduler: Service, Sendable {
         self.registry = registry
         self.live = live
         self.readiness = readiness
+        self.statistics = statistics
         self.logger = logger
     }
 
@@ -319,7 +322,8 @@ final class Scheduler: Service, Sendable {
             database: database,
             executor: executor,
             live: live,
-            logger: logger
+            logger: logger,
+            statistics: statistics
         )
         group.addTask {
             await runner.run(adopting: adopting)

@@ -13,6 +13,7 @@ struct RunnerHarness {
     let executor: ContainerExecutor
     let live: LiveConfiguration
     let logger = Logger(label: "cosmos-test")
+    let statistics = DaemonStatistics()
 
     init() throws {
         var configuration = DaemonConfiguration.embeddedDefault(environment: [:])
@@ -48,7 +49,14 @@ struct RunnerHarness {
 
     /// The runner of `job`'s current attempt.
     func runner(_ job: JobRecord) -> AttemptRunner {
-        AttemptRunner(job: job, database: database, executor: executor, live: live, logger: logger)
+        AttemptRunner(
+            job: job,
+            database: database,
+            executor: executor,
+            live: live,
+            logger: logger,
+            statistics: statistics
+        )
     }
 
     /// A scheduler over the fake engine (not started; tests call its reconciliation steps).
@@ -59,6 +67,7 @@ struct RunnerHarness {
             registry: HostRegistry(hosts: ["local"], drained: []),
             live: live,
             readiness: Readiness {},
+            statistics: statistics,
             logger: logger
         )
     }
