@@ -26,19 +26,10 @@ extension DaemonConfiguration {
             throw ConfigurationError(key: "", reason: "not valid TOML: \(error.description) at \(error.source.begin)")
         }
         var config = embeddedDefault(environment: environment)
-        try checkKeys(root, allowed: ["daemon", "images", "hosts", "inputs", "batch_runs"], prefix: "")
+        try checkKeys(root, table: "", prefix: "")
 
         if let daemon = try table(root, "daemon", prefix: "") {
-            try checkKeys(
-                daemon,
-                allowed: [
-                    "socket", "state_dir", "policy", "stop_timeout_seconds", "max_attempts", "durable_commits",
-                    "log_level", "on_stop", "shutdown_timeout_seconds", "reconcile_interval_seconds",
-                    "orphan_grace_seconds", "probe_interval_seconds", "down_after_failures",
-                    "host_down_grace_seconds",
-                ],
-                prefix: "daemon."
-            )
+            try checkKeys(daemon, table: "daemon", prefix: "daemon.")
             if let state = try string(daemon, "state_dir", prefix: "daemon.") {
                 guard !state.isEmpty else { throw ConfigurationError(key: "daemon.state_dir", reason: "is empty") }
                 let socketFollowsState = config.socketPath == config.stateDirectory + "/cosmos.sock"
@@ -51,57 +42,11 @@ extension DaemonConfiguration {
                 }
                 config.socketPath = socket
             }
-            if let policy = try string(daemon, "policy", prefix: "daemon.") {
-                guard let value = SchedulingPolicy(rawValue: policy) else {
-                    throw ConfigurationError(key: "daemon.policy", reason: "must be \"strict\" or \"backfill\"")
-                }
-                config.policy = value
-            }
-            if let seconds = try integer(daemon, "stop_timeout_seconds", prefix: "daemon.", range: 0...3600) {
-                config.stopTimeoutSeconds = seconds
-            }
-            if let attempts = try integer(daemon, "max_attempts", prefix: "daemon.", range: 1...100) {
-                config.retry.maxAttempts = attempts
-            }
-            if let durable = try bool(daemon, "durable_commits", prefix: "daemon.") { config.durableCommits = durable }
-            if let onStop = try string(daemon, "on_stop", prefix: "daemon.") {
-                guard let value = OnStop(rawValue: onStop) else {
-                    throw ConfigurationError(key: "daemon.on_stop", reason: "must be \"leave\" or \"stop\"")
-                }
-                config.onStop = value
-            }
-            if let seconds = try integer(daemon, "shutdown_timeout_seconds", prefix: "daemon.", range: 1...600) {
-                config.shutdownTimeoutSeconds = seconds
-            }
-            if let seconds = try integer(daemon, "reconcile_interval_seconds", prefix: "daemon.", range: 1...86400) {
-                config.reconcileIntervalSeconds = seconds
-            }
-            if let seconds = try integer(daemon, "orphan_grace_seconds", prefix: "daemon.", range: 0...86400) {
-                config.orphanGraceSeconds = seconds
-            }
-            if let seconds = try integer(daemon, "probe_interval_seconds", prefix: "daemon.", range: 1...3600) {
-                config.health.probeIntervalSeconds = seconds
-            }
-            if let failures = try integer(daemon, "down_after_failures", prefix: "daemon.", range: 1...100) {
-                config.health.downAfterFailures = failures
-            }
-            if let seconds = try integer(daemon, "host_down_grace_seconds", prefix: "daemon.", range: 0...86400) {
-                config.health.downGraceSeconds = seconds
-            }
-            if let level = try string(daemon, "log_level", prefix: "daemon.") {
-                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-                guard levels.contains(level) else {
-                    throw ConfigurationError(
-                        key: "daemon.log_level",
-                        reason: "must be one of \(levels.joined(separator: ", "))"
-                    )
-                }
-                config.logLevel = level
-            }
+            try parseScalars(daemon, table: "daemon", into: &config)
         }
 
         if let images = try table(root, "images", prefix: "") {
-            try checkKeys(images, allowed: ["allow"], prefix: "images.")
+            try checkKeys(images, table: "images", prefix: "images.")
             guard let allow = images["allow"] else {
                 throw ConfigurationError(key: "images.allow", reason: "missing: list the allowed image patterns")
             }
@@ -119,7 +64,7 @@ extension DaemonConfiguration {
         }
 
         if let inputs = try table(root, "inputs", prefix: "") {
-            try checkKeys(inputs, allowed: ["allow_roots", "max_size_gib"], prefix: "inputs.")
+            try checkKeys(inputs, table: "inputs", prefix: "inputs.")
             if let roots = inputs["allow_roots"] {
                 guard let array = roots.array else {
                     throw ConfigurationError(key: "inputs.allow_roots", reason: "must be an array of absolute paths")
@@ -134,26 +79,12 @@ extension DaemonConfiguration {
                     return path
                 }
             }
-            if let size = try number(inputs, "max_size_gib", prefix: "inputs.", range: 0.001...100_000) {
-                config.inputs.maxBytes = Int64(size * Double(1 << 30))
-            }
+            try parseScalars(inputs, table: "inputs", into: &config)
         }
 
         if let runs = try table(root, "batch_runs", prefix: "") {
-            try checkKeys(
-                runs,
-                allowed: ["max_items_one_control", "max_items_two_controls", "max_items_more_controls"],
-                prefix: "batch_runs."
-            )
-            if let n = try integer(runs, "max_items_one_control", prefix: "batch_runs.", range: 1...256) {
-                config.batchRunLimits.oneControl = n
-            }
-            if let n = try integer(runs, "max_items_two_controls", prefix: "batch_runs.", range: 1...256) {
-                config.batchRunLimits.twoControls = n
-            }
-            if let n = try integer(runs, "max_items_more_controls", prefix: "batch_runs.", range: 1...256) {
-                config.batchRunLimits.moreControls = n
-            }
+            try checkKeys(runs, table: "batch_runs", prefix: "batch_runs.")
+            try parseScalars(runs, table: "batch_runs", into: &config)
         }
 
         if let hosts = root["hosts"] {
@@ -178,15 +109,9 @@ extension DaemonConfiguration {
         return config
     }
 
+    /// Reads one `[[hosts]]` entry; `prefix` (`hosts[0].`) starts every key its errors name.
     static func parseHost(_ table: TOMLTable, prefix: String) throws -> HostConfiguration {
-        try checkKeys(
-            table,
-            allowed: [
-                "name", "docker", "tls_ca", "tls_cert", "tls_key", "gpus", "gpu_memory_gib", "labels", "gpu_mode",
-                "network", "mounts",
-            ],
-            prefix: prefix
-        )
+        try checkKeys(table, table: "hosts", prefix: prefix)
         guard let name = try string(table, "name", prefix: prefix), !name.isEmpty else {
             throw ConfigurationError(key: prefix + "name", reason: "missing: every host needs a name")
         }
@@ -222,7 +147,10 @@ extension DaemonConfiguration {
         var mode = HostConfiguration.GPUMode.auto
         if let text = try string(table, "gpu_mode", prefix: prefix) {
             guard let value = HostConfiguration.GPUMode(rawValue: text) else {
-                throw ConfigurationError(key: prefix + "gpu_mode", reason: "must be \"auto\", \"nvidia\" or \"env\"")
+                throw ConfigurationError(
+                    key: prefix + "gpu_mode",
+                    reason: ConfigurationSchema.key("hosts.gpu_mode").choiceReason
+                )
             }
             mode = value
         }
@@ -249,7 +177,12 @@ extension DaemonConfiguration {
             gpuMode: mode,
             network: network,
             tls: tls,
-            gpuMemoryGiB: try number(table, "gpu_memory_gib", prefix: prefix, range: 0.001...100_000),
+            gpuMemoryGiB: try number(
+                table,
+                "gpu_memory_gib",
+                prefix: prefix,
+                range: ConfigurationSchema.key("hosts.gpu_memory_gib").numberRange!
+            ),
             labels: labels,
             mounts: try parseMounts(table, prefix: prefix)
         )
@@ -292,7 +225,7 @@ extension DaemonConfiguration {
             guard let mount = item.table else {
                 throw ConfigurationError(key: prefix + "mounts[\(index)]", reason: "must be a table")
             }
-            try checkKeys(mount, allowed: ["source", "target", "read_only"], prefix: key)
+            try checkKeys(mount, table: "hosts.mounts", prefix: key)
             guard let source = try string(mount, "source", prefix: key), source.hasPrefix("/") else {
                 throw ConfigurationError(key: key + "source", reason: "must be an absolute path on the host")
             }
@@ -333,9 +266,35 @@ extension DaemonConfiguration {
         }
     }
 
+    /// Reads the keys of `table` whose schema entry says where their value goes, with their ranges and choices.
+    static func parseScalars(_ toml: TOMLTable, table: String, into config: inout DaemonConfiguration) throws {
+        let prefix = table + "."
+        for key in ConfigurationSchema.keys(in: table) {
+            switch key.value {
+            case .integer(let range, let assign?):
+                if let value = try integer(toml, key.name, prefix: prefix, range: range) { assign(&config, value) }
+            case .number(let range, let assign?):
+                if let value = try number(toml, key.name, prefix: prefix, range: range) { assign(&config, value) }
+            case .boolean(let assign?):
+                if let value = try bool(toml, key.name, prefix: prefix) { assign(&config, value) }
+            case .choice(let values, let assign?):
+                if let value = try string(toml, key.name, prefix: prefix) {
+                    guard values.contains(value) else {
+                        throw ConfigurationError(key: key.path, reason: key.choiceReason)
+                    }
+                    assign(&config, value)
+                }
+            case .integer, .number, .boolean, .choice, .other:
+                continue
+            }
+        }
+    }
+
     // MARK: Typed readers
 
-    static func checkKeys(_ table: TOMLTable, allowed: Set<String>, prefix: String) throws {
+    /// Refuses the first key (in sorted order) that `ConfigurationSchema` does not allow in `table`, naming it.
+    static func checkKeys(_ table: TOMLTable, table name: String, prefix: String) throws {
+        let allowed = ConfigurationSchema.allowedNames(in: name)
         for key in table.keys.sorted() where !allowed.contains(key) {
             throw ConfigurationError(
                 key: prefix + key,
@@ -344,18 +303,21 @@ extension DaemonConfiguration {
         }
     }
 
+    /// The sub-table at `key`, or nil when absent; any other value is refused.
     static func table(_ table: TOMLTable, _ key: String, prefix: String) throws -> TOMLTable? {
         guard let value = table[key] else { return nil }
         guard let result = value.table else { throw ConfigurationError(key: prefix + key, reason: "must be a table") }
         return result
     }
 
+    /// The string at `key`, or nil when absent; any other value is refused.
     static func string(_ table: TOMLTable, _ key: String, prefix: String) throws -> String? {
         guard let value = table[key] else { return nil }
         guard let result = value.string else { throw ConfigurationError(key: prefix + key, reason: "must be a string") }
         return result
     }
 
+    /// The boolean at `key`, or nil when absent; any other value is refused.
     static func bool(_ table: TOMLTable, _ key: String, prefix: String) throws -> Bool? {
         guard let value = table[key] else { return nil }
         guard let result = value.bool else {
@@ -364,6 +326,7 @@ extension DaemonConfiguration {
         return result
     }
 
+    /// The number (whole or not) at `key` within `range`, or nil when absent.
     static func number(_ table: TOMLTable, _ key: String, prefix: String, range: ClosedRange<Double>) throws -> Double?
     {
         guard let value = table[key] else { return nil }
@@ -376,6 +339,7 @@ extension DaemonConfiguration {
         return result
     }
 
+    /// The whole number at `key` within `range`, or nil when absent.
     static func integer(_ table: TOMLTable, _ key: String, prefix: String, range: ClosedRange<Int>) throws -> Int? {
         guard let value = table[key] else { return nil }
         guard let result = value.int, range.contains(result) else {
