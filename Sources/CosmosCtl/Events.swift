@@ -33,8 +33,10 @@ struct Events: AsyncParsableCommand {
                     for try await buffer in try await client.stream(APIPath.events, query: query) {
                         var lines = ""
                         for message in parser.feed(buffer.readableBytesView) {
-                            lines += (output.json ? Self.jsonLine(message) : Self.humanLine(message)) + "\n"
                             if let id = message.id.flatMap(Int64.init) { cursor = id }
+                            // A cursor only moves the place to resume from (entries read but not asked for).
+                            if message.event == "cursor" { continue }
+                            lines += (output.json ? Self.jsonLine(message) : Self.humanLine(message)) + "\n"
                         }
                         // Unbuffered, so a pipe sees each window as it arrives.
                         FileHandle.standardOutput.write(Data(lines.utf8))

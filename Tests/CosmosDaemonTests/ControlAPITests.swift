@@ -55,7 +55,8 @@ struct ControlAPITests {
                 database: harness.database,
                 hub: EventHub(database: harness.database, logger: harness.logger),
                 settings: EventStreamSettings(),
-                statistics: harness.statistics
+                statistics: harness.statistics,
+                batchProgress: { _ in nil }
             )
         ).register(on: router)
         try await Application(router: router).test(.router, body)

@@ -75,6 +75,35 @@ struct EventStreamTests {
         #expect(!EventStreamer.text(of: [.heartbeat, .event(event(2, .jobHeld))]).contains("heartbeat"))
     }
 
+    @Test("a job of a named batch that ends gives batch.job_complete, and the batch's snapshot batch.progress")
+    func derived() {
+        var done = event(5, .jobSucceeded, job: "a")
+        done.batchId = "b1"
+        done.payload = ["outputs": .array([.string("video.mp4")])]
+        let snapshot: JSONValue = .object(["batch_id": .string("b1"), "completed": .number(1)])
+        let (text, _) = EventStreamer.render([.event(done)], selection: .all, progress: ["b1": snapshot])
+        let blocks = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        #expect(blocks.count == 3, "\(blocks)")
+        #expect(blocks[0].hasPrefix("event: batch.job_complete\ndata: "))
+        #expect(blocks[0].contains("\"success\":true") && blocks[0].contains("\"video.mp4\""))
+        #expect(blocks[1].hasPrefix("event: batch.progress\n"))
+        #expect(blocks[2].hasPrefix("id: 5\nevent: job.succeeded\n"), "the entry, with its id, comes last")
+    }
+
+    @Test("asking only for a derived type sends no entries, and a cursor keeps the client's place")
+    func derivedOnly() throws {
+        let selection = try EventSelection(jobs: nil, batches: ["b1"], typeNames: ["batch.progress"])
+        #expect(selection.filter.types == nil && selection.sent == [] && selection.derived == [.batchProgress])
+        var held = event(8, .jobHeld, job: "a")
+        held.batchId = "b1"
+        let (text, _) = EventStreamer.render([.event(held)], selection: selection, progress: ["b1": .object([:])])
+        #expect(!text.contains("event: job.held"))
+        #expect(text.hasSuffix("id: 8\nevent: cursor\ndata: {}\n\n"))
+        #expect(throws: EventSelection.InvalidTypeName.self) {
+            try EventSelection(jobs: nil, batches: nil, typeNames: ["job.exploded"])
+        }
+    }
+
     /// Collects what a streamer writes.
     final class Collector: ResponseBodyWriter, Sendable {
         private let written = Mutex("")
@@ -100,11 +129,12 @@ struct EventStreamTests {
             database: harness.database,
             hub: EventHub(database: harness.database, logger: harness.logger),
             settings: settings,
-            statistics: harness.statistics
+            statistics: harness.statistics,
+            batchProgress: { _ in nil }
         )
         let collector = Collector()
         var writer: any ResponseBodyWriter = collector
-        try await streamer.stream(after: since, filter: .all, follow: false, writer: &writer)
+        try await streamer.stream(after: since, selection: .all, follow: false, writer: &writer)
         return collector.text
     }
 
@@ -132,12 +162,13 @@ struct EventStreamTests {
             database: harness.database,
             hub: EventHub(database: harness.database, logger: harness.logger),
             settings: settings,
-            statistics: harness.statistics
+            statistics: harness.statistics,
+            batchProgress: { _ in nil }
         )
         let collector = Collector()
         let task = Task {
             var writer: any ResponseBodyWriter = collector
-            try await streamer.stream(after: 0, filter: .all, follow: true, writer: &writer)
+            try await streamer.stream(after: 0, selection: .all, follow: true, writer: &writer)
         }
         defer { task.cancel() }
         try await waitUntil { collector.text.contains("id: 3\n") }

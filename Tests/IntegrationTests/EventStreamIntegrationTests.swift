@@ -63,6 +63,51 @@ struct EventStreamIntegrationTests {
         }
     }
 
+    @Test("a 10-job batch's batch.progress messages count up to 10/10; each job gives one batch.job_complete")
+    func batchProgress() throws {
+        try withDaemon(gpus: 3) { daemon in
+            let output = daemon.directory.path + "/progress.ndjson"
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            let follower = Process()
+            follower.executableURL = URL(fileURLWithPath: DaemonHarness.binDirectory + "/cosmosctl")
+            follower.arguments = [
+                "--socket", daemon.socket, "events", "--follow", "--json",
+                "--type", "batch.progress", "--type", "batch.job_complete",
+            ]
+            follower.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            try follower.run()
+            defer {
+                if follower.isRunning { follower.terminate() }
+                follower.waitUntilExit()
+            }
+            let lines = (0..<10).map { index in
+                #"{"name": "item \#(index)", "image": "cosmos-test/busybox:latest", "command": ["sh", "-c", "sleep 0.5"]}"#
+            }
+            let file = daemon.directory.path + "/batch.jsonl"
+            try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let batch = try daemon.ctlJSON(BatchView.self, ["batch", "create", "ten", "--file", file])
+            let messages = {
+                ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
+            }
+            let completed = { (message: [String: Any]) -> Int? in
+                guard message["event"] as? String == "batch.progress" else { return nil }
+                return (message["data"] as? [String: Any])?["completed"] as? Int
+            }
+            try waitUntil("batch.progress reaches 10/10", timeout: 120) {
+                messages().compactMap(completed).last == 10
+            }
+            let counts = messages().compactMap(completed)
+            #expect(counts == counts.sorted(), "progress only counts up: \(counts)")
+            #expect(counts.count > 1, "progress arrived in steps: \(counts)")
+            let completions = messages().filter { $0["event"] as? String == "batch.job_complete" }
+                .compactMap { ($0["data"] as? [String: Any])?["job_id"] as? String }
+            #expect(Set(completions).count == 10)
+            #expect(messages().allSatisfy { ($0["data"] as? [String: Any])?["batch_id"] as? String == batch.id })
+        }
+    }
+
     @Test("a filter by type and a cursor past the end; a bad type is refused naming the field")
     func filtersAndRefusals() throws {
         try withDaemon { daemon in

@@ -11,6 +11,27 @@ extension Queries {
         return try await view(batch, jobs: jobs)
     }
 
+    /// A batch's counts as the event stream's `batch.progress` shows them; nil when the batch is gone.
+    func batchProgress(_ id: String) async throws -> JSONValue? {
+        let batch: BatchRecord
+        do {
+            batch = try await database.batch(id)
+        } catch StoreError.batchNotFound {
+            return nil
+        }
+        let view = try await view(batch)
+        return .object([
+            "batch_id": .string(view.id),
+            "status": .string(view.status.rawValue),
+            "total": .number(Double(view.total)),
+            "completed": .number(Double(view.completed)),
+            "failed": .number(Double(view.failed)),
+            "running": .number(Double(view.running)),
+            "percent": .number(Double(view.percent)),
+            "eta_seconds": view.etaSeconds.map { .number(Double($0)) } ?? .null,
+        ])
+    }
+
     /// `batch list [--status S]`.
     func batches(status: BatchProgress.Status?) async throws -> [BatchView] {
         var views: [BatchView] = []

@@ -38,7 +38,8 @@ struct ConfigKey: Sendable {
         let restore: @Sendable (inout DaemonConfiguration, DaemonConfiguration) -> Void
 
         /// The field at `keyPath`.
-        static func at<T: Equatable & Sendable>(_ keyPath: WritableKeyPath<DaemonConfiguration, T> & Sendable) -> Field {
+        static func at<T: Equatable & Sendable>(_ keyPath: WritableKeyPath<DaemonConfiguration, T> & Sendable) -> Field
+        {
             Field(
                 differs: { $0[keyPath: keyPath] != $1[keyPath: keyPath] },
                 restore: { $0[keyPath: keyPath] = $1[keyPath: keyPath] }

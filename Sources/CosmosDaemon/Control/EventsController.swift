@@ -22,28 +22,21 @@ struct EventsController: Sendable {
             }
             since = value
         }
-        var filter = EventFilter()
-        let jobs = query.getAll("job")
-        if !jobs.isEmpty { filter.jobs = Set(jobs.map { String($0) }) }
-        let batches = query.getAll("batch")
-        if !batches.isEmpty { filter.batches = Set(batches.map { String($0) }) }
-        let types = query.getAll("type")
-        if !types.isEmpty {
-            filter.types = Set(
-                try types.map { text in
-                    guard let type = EventType(rawValue: String(text)), type != .legacy else {
-                        let known = EventType.allCases.filter { $0 != .legacy }.map(\.rawValue).joined(separator: ", ")
-                        throw InvalidRequest(
-                            field: "type",
-                            reason: "unknown event type \"\(text)\"; use one of \(known)"
-                        )
-                    }
-                    return type
-                }
+        let jobs = query.getAll("job").map { String($0) }
+        let batches = query.getAll("batch").map { String($0) }
+        let selection: EventSelection
+        do {
+            selection = try EventSelection(
+                jobs: jobs.isEmpty ? nil : Set(jobs),
+                batches: batches.isEmpty ? nil : Set(batches),
+                typeNames: query.getAll("type").map { String($0) }
             )
+        } catch {
+            let known = EventSelection.typeNames.joined(separator: ", ")
+            throw InvalidRequest(field: "type", reason: "unknown event type \"\(error.name)\"; use one of \(known)")
         }
         let follow = query.get("follow") == "true"
-        let (streamer, cursor, wanted) = (self.streamer, since, filter)
+        let (streamer, cursor) = (self.streamer, since)
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -51,7 +44,7 @@ struct EventsController: Sendable {
             status: .ok,
             headers: headers,
             body: ResponseBody { writer in
-                try await streamer.stream(after: cursor, filter: wanted, follow: follow, writer: &writer)
+                try await streamer.stream(after: cursor, selection: selection, follow: follow, writer: &writer)
                 try await writer.finish(nil)
             }
         )

@@ -105,7 +105,13 @@ public func buildDaemon(
     ControlAPI(
         commands: commands,
         queries: queries,
-        events: EventStreamer(database: database, hub: hub, settings: EventStreamSettings(), statistics: statistics)
+        events: EventStreamer(
+            database: database,
+            hub: hub,
+            settings: EventStreamSettings(),
+            statistics: statistics,
+            batchProgress: { try await queries.batchProgress($0) }
+        )
     ).register(on: router)
     let socketPath = configuration.socketPath
     let serverLogger = logger

@@ -69,6 +69,24 @@ enum EventAggregator {
         ])
     }
 
+    /// `batch.job_complete {batch_id, job_id, success, outputs}` for a job of a named batch that ended.
+    static func jobComplete(_ event: EventRecord) -> StreamMessage? {
+        guard let batch = event.batchId, let job = event.jobId,
+            [.jobSucceeded, .jobFailed, .jobCancelled].contains(event.type), event.payload["parent_id"] == nil
+        else { return nil }
+        return StreamMessage(
+            id: nil,
+            event: EventSelection.Derived.batchJobComplete.rawValue,
+            data: .object([
+                "batch_id": .string(batch),
+                "job_id": .string(job),
+                "success": .bool(event.type == .jobSucceeded),
+                "outputs": event.payload["outputs"] ?? .array([]),
+            ]),
+            entries: 0
+        )
+    }
+
     /// The `resync` message: events were lost to this client (pruned, or it fell behind); it must re-read the
     /// state and continues after `resumeAfter`.
     static func resync(reason: String, oldest: Int64?, resumeAfter: Int64) -> StreamMessage {

@@ -16,6 +16,8 @@ struct EventStreamer: Sendable {
     let hub: EventHub
     let settings: EventStreamSettings
     let statistics: DaemonStatistics
+    /// A named batch's progress as `batch.progress` shows it; nil when the batch is gone.
+    let batchProgress: @Sendable (String) async throws -> JSONValue?
 
     /// What the reader hands the writer.
     enum Item: Sendable {
@@ -25,9 +27,10 @@ struct EventStreamer: Sendable {
     }
 
     /// Streams entries after `since` that match `filter`; without `follow` it ends once it has caught up.
-    func stream(after since: Int64, filter: EventFilter, follow: Bool, writer: inout any ResponseBodyWriter)
+    func stream(after since: Int64, selection: EventSelection, follow: Bool, writer: inout any ResponseBodyWriter)
         async throws
     {
+        let filter = selection.filter
         let (items, continuation) = AsyncStream<Item>.makeStream(
             bufferingPolicy: .bufferingOldest(settings.bufferEvents)
         )
@@ -38,7 +41,11 @@ struct EventStreamer: Sendable {
                 try await read(after: since, filter: filter, follow: follow, into: continuation)
             }
             for await window in windows {
-                let (text, counts) = Self.render(window)
+                var progress: [String: JSONValue] = [:]
+                if selection.derived.contains(.batchProgress) {
+                    for batch in Self.batches(in: window) { progress[batch] = try await batchProgress(batch) }
+                }
+                let (text, counts) = Self.render(window, selection: selection, progress: progress)
                 if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
                 statistics.recordWindow(
                     events: counts.events,
@@ -60,16 +67,57 @@ struct EventStreamer: Sendable {
     }
 
     /// The text of one window: aggregated events, resync markers in place, a heartbeat when nothing else.
-    static func text(of window: [Item]) -> String { render(window).text }
+    static func text(of window: [Item]) -> String { render(window, selection: .all, progress: [:]).text }
+
+    /// The named batches the window's entries touch, in order of first mention.
+    static func batches(in window: [Item]) -> [String] {
+        var seen: Set<String> = []
+        return window.compactMap { item in
+            guard case .event(let event) = item, let batch = event.batchId, seen.insert(batch).inserted else {
+                return nil
+            }
+            return batch
+        }
+    }
 
     /// The window's text and what it counted.
-    static func render(_ window: [Item]) -> (text: String, counts: WindowCounts) {
+    ///
+    /// Derived messages come first, without an id; then the entries, each message with the last sequence number
+    /// it covers. A client cut off in between resumes after the last id it has, so it may see a derived message
+    /// twice, never an entry twice or none at all. When the entries sent stop short of the window's last one
+    /// (a type filter with derived types), a `cursor` message carries that id.
+    static func render(_ window: [Item], selection: EventSelection, progress: [String: JSONValue])
+        -> (text: String, counts: WindowCounts)
+    {
         var text = ""
         var counts = WindowCounts()
         var run: [EventRecord] = []
         var heartbeat = false
+        var lastRead: Int64?
+        var lastSent: Int64?
+        for item in window {
+            guard case .event(let event) = item else { continue }
+            if selection.derived.contains(.batchJobComplete), let message = EventAggregator.jobComplete(event) {
+                text += message.text
+                counts.messages += 1
+            }
+        }
+        if selection.derived.contains(.batchProgress) {
+            for batch in batches(in: window) {
+                guard let snapshot = progress[batch] else { continue }
+                text +=
+                    StreamMessage(
+                        id: nil,
+                        event: EventSelection.Derived.batchProgress.rawValue,
+                        data: snapshot,
+                        entries: 0
+                    ).text
+                counts.messages += 1
+            }
+        }
         func flush() {
             let messages = EventAggregator.messages(run)
+            if let last = run.last { lastSent = last.seq }
             counts.events += run.count
             counts.messages += messages.count
             counts.aggregates += messages.filter { $0.entries > 1 }.count
@@ -79,7 +127,8 @@ struct EventStreamer: Sendable {
         for item in window {
             switch item {
             case .event(let event):
-                run.append(event)
+                lastRead = event.seq
+                if selection.sends(event) { run.append(event) }
             case .resync(let message):
                 flush()
                 text += message.text
@@ -90,6 +139,10 @@ struct EventStreamer: Sendable {
             }
         }
         flush()
+        if let lastRead, lastRead != lastSent {
+            text += StreamMessage(id: lastRead, event: "cursor", data: .object([:]), entries: 0).text
+            counts.messages += 1
+        }
         return (text.isEmpty && heartbeat ? StreamMessage.heartbeat : text, counts)
     }
 
