@@ -15,6 +15,8 @@ public struct StatusView: Codable, Sendable, Equatable {
     public var version: String
     /// The scheduling policy in force.
     public var policy: String
+    /// The sequence number of the newest event-log entry: a stream from here misses nothing that follows.
+    public var eventSeq: Int64?
     /// What the event streams sent since the daemon started.
     public var events: EventStreamStatistics?
     /// Coalesced writes since the daemon started.
@@ -30,6 +32,7 @@ public struct StatusView: Codable, Sendable, Equatable {
         instance: String,
         version: String,
         policy: String,
+        eventSeq: Int64? = nil,
         events: EventStreamStatistics? = nil,
         writes: WriteStatistics? = nil
     ) {
@@ -42,6 +45,7 @@ public struct StatusView: Codable, Sendable, Equatable {
         self.instance = instance
         self.version = version
         self.policy = policy
+        self.eventSeq = eventSeq
         self.events = events
         self.writes = writes
     }
@@ -53,6 +57,7 @@ public struct StatusView: Codable, Sendable, Equatable {
         case hostsUp = "hosts_up"
         case hostsTotal = "hosts_total"
         case instance, version, policy, events, writes
+        case eventSeq = "event_seq"
     }
 }
 

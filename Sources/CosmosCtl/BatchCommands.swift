@@ -85,8 +85,8 @@ struct BatchShow: AsyncParsableCommand {
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The batch id.") var id: String
-    @Flag(help: "Redraw the progress every second until the batch ends.") var watch = false
-    @Option(help: "Seconds between redraws with --watch.") var interval: Double = 1
+    @Flag(help: "Redraw the progress as it changes (from the event stream) until the batch ends.") var watch = false
+    @Option(help: "Accepted for older scripts; --watch now redraws as events arrive.") var interval: Double = 1
 
     func run() async throws {
         guard watch else {
@@ -97,17 +97,26 @@ struct BatchShow: AsyncParsableCommand {
         }
         let terminal = isatty(STDOUT_FILENO) == 1
         var last = ""
-        while true {
-            let batch = try await fetch()
+        func draw(_ batch: BatchView) throws {
             let frame = output.json ? try BatchFormat.json(batch) : BatchFormat.panel(batch)
-            if frame != last {
-                if terminal && !output.json { print("\u{1B}[H\u{1B}[2J", terminator: "") }
-                print(frame)
-                fflush(nil)  // every stream: print buffers when piped
-                last = frame
+            guard frame != last else { return }
+            if terminal && !output.json { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+            print(frame)
+            fflush(nil)  // every stream: print buffers when piped
+            last = frame
+        }
+        // Where the log stands, then the batch: every change after that arrives on the event stream.
+        let since = try await globals.withClient { try await $0.send(.GET, APIPath.status, as: StatusView.self) }
+            .eventSeq
+        let first = try await fetch()
+        try draw(first)
+        if first.status.isFinished { return }
+        try await globals.withClient { client in
+            try await client.followEvents([("batch", id), ("type", "batch.progress")], since: since) { _ in
+                let batch = try await client.send(.GET, APIPath.batch(id), as: BatchView.self)
+                try draw(batch)
+                return batch.status.isFinished
             }
-            if batch.status.isFinished { return }
-            try await Task.sleep(for: .milliseconds(Int64(max(0.1, interval) * 1000)))
         }
     }
 

@@ -22,35 +22,30 @@ struct Events: AsyncParsableCommand {
     @Option(help: "Only events of this type, such as job.started (repeatable).") var type: [String] = []
 
     func run() async throws {
-        var cursor = since
-        while true {
-            do {
-                try await globals.withClient { client in
-                    var query: [(String, String)] = follow ? [("follow", "true")] : []
-                    if let cursor { query.append(("since", String(cursor))) }
-                    query += job.map { ("job", $0) } + batch.map { ("batch", $0) } + type.map { ("type", $0) }
-                    var parser = ServerSentEvents()
-                    for try await buffer in try await client.stream(APIPath.events, query: query) {
-                        var lines = ""
-                        for message in parser.feed(buffer.readableBytesView) {
-                            if let id = message.id.flatMap(Int64.init) { cursor = id }
-                            // A cursor only moves the place to resume from (entries read but not asked for).
-                            if message.event == "cursor" { continue }
-                            lines += (output.json ? Self.jsonLine(message) : Self.humanLine(message)) + "\n"
-                        }
-                        // Unbuffered, so a pipe sees each window as it arrives.
-                        FileHandle.standardOutput.write(Data(lines.utf8))
-                    }
+        let filters = job.map { ("job", $0) } + batch.map { ("batch", $0) } + type.map { ("type", $0) }
+        try await globals.withClient { client in
+            guard follow else {
+                var query = filters
+                if let since { query.append(("since", String(since))) }
+                var parser = ServerSentEvents()
+                for try await buffer in try await client.stream(APIPath.events, query: query) {
+                    print(parser.feed(buffer.readableBytesView))
                 }
-                if !follow { return }
-            } catch let error as ErrorResponse {
-                throw error
-            } catch {
-                guard follow else { throw error }
+                return
             }
-            // The daemon stopped or restarted: pick up after the last message printed.
-            try await Task.sleep(for: .seconds(1))
+            try await client.followEvents(filters, since: since) { message in
+                print([message])
+                return false
+            }
         }
+    }
+
+    /// Writes one line per message, unbuffered, so a pipe sees each window as it arrives; cursors are not shown.
+    func print(_ messages: [ServerSentEvents.Message]) {
+        let lines = messages.filter { $0.event != "cursor" }.map {
+            (output.json ? Self.jsonLine($0) : Self.humanLine($0)) + "\n"
+        }
+        if !lines.isEmpty { FileHandle.standardOutput.write(Data(lines.joined().utf8)) }
     }
 
     /// `{"id": 43, "event": "jobs.started", "data": {...}}`.

@@ -31,16 +31,40 @@ struct Wait: AsyncParsableCommand {
     @Argument(help: "Job ids.") var ids: [String]
     @Option(help: "Give up after this many seconds.") var timeout: Double?
 
+    /// The jobs as they are now.
+    func views(_ client: ControlClient) async throws -> [JobView] {
+        var jobs: [JobView] = []
+        for id in ids { jobs.append(try await client.send(.GET, APIPath.job(id), as: JobView.self)) }
+        return jobs
+    }
+
     func run() async throws {
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + .milliseconds(Int64($0 * 1000)) }
         let jobs = try await globals.withClient { client in
-            while true {
-                var jobs: [JobView] = []
-                for id in ids { jobs.append(try await client.send(.GET, APIPath.job(id), as: JobView.self)) }
-                if jobs.allSatisfy({ $0.state.isTerminal }) { return jobs }
-                if let deadline, clock.now >= deadline { return [JobView]() }
-                try await Task.sleep(for: .milliseconds(250))
+            // Where the log stands now, then the jobs' state: any change after that comes on the stream.
+            let since = try await client.send(.GET, APIPath.status, as: StatusView.self).eventSeq
+            let jobs = try await views(client)
+            if jobs.allSatisfy({ $0.state.isTerminal }) { return jobs }
+            let filters = ids.map { ("job", $0) }
+            return try await withThrowingTaskGroup(of: [JobView]?.self) { group in
+                group.addTask {
+                    var latest: [JobView] = []
+                    try await client.followEvents(filters, since: since) { _ in
+                        latest = try await views(client)
+                        return latest.allSatisfy { $0.state.isTerminal }
+                    }
+                    return latest
+                }
+                if let deadline {
+                    group.addTask {
+                        try await Task.sleep(until: deadline, clock: clock)
+                        return nil
+                    }
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first ?? []
             }
         }
         guard !jobs.isEmpty else {

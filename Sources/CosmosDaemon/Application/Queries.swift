@@ -46,6 +46,7 @@ struct Queries: Sendable {
             instance: instance,
             version: CosmosWorkerVersion.current,
             policy: configuration.policy.rawValue,
+            eventSeq: try await database.latestEventSeq(),
             events: statistics.events,
             writes: statistics.writes
         )
