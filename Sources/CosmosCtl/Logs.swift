@@ -2,21 +2,75 @@ import ArgumentParser
 import CosmosAPI
 import CosmosDomain
 import Foundation
+import Synchronization
 
-/// `cosmosctl logs ID [--follow]`: the job's stdout and stderr.
+/// `cosmosctl logs ID... [--follow]` / `logs --batch B [--follow]`: the jobs' stdout and stderr.
 struct Logs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a job's output (stdout and stderr).")
+    static let configuration = CommandConfiguration(
+        abstract: "Print jobs' output (stdout and stderr).",
+        discussion: """
+            One job prints as it is. Several jobs (or --batch) print together as their lines arrive, each line \
+            prefixed with its job's name (or id, when it has none).
+            """
+    )
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "The job id.") var id: String
-    @Flag(name: [.short, .long], help: "Keep printing until the job ends.") var follow = false
+    @Argument(help: "Job ids.") var ids: [String] = []
+    @Option(help: "Every job of this named batch.") var batch: String?
+    @Flag(name: [.short, .long], help: "Keep printing until the jobs end.") var follow = false
+
+    func validate() throws {
+        if ids.isEmpty && batch == nil { throw ValidationError("name a job id, or --batch ID") }
+        if !ids.isEmpty && batch != nil { throw ValidationError("name job ids or --batch, not both") }
+    }
 
     func run() async throws {
         try await globals.withClient { client in
-            let body = try await client.stream(APIPath.job(id, .logs), query: follow ? [("follow", "true")] : [])
-            for try await buffer in body {
-                FileHandle.standardOutput.write(Data(buffer.readableBytesView))
+            let query = follow ? [("follow", "true")] : []
+            if let id = ids.first, ids.count == 1 {
+                for try await buffer in try await client.stream(APIPath.job(id, .logs), query: query) {
+                    FileHandle.standardOutput.write(Data(buffer.readableBytesView))
+                }
+                return
+            }
+            var jobs: [JobView] = []
+            if let batch {
+                jobs = try await client.send(.GET, APIPath.batch(batch), as: BatchView.self).jobs ?? []
+            } else {
+                for id in ids { jobs.append(try await client.send(.GET, APIPath.job(id), as: JobView.self)) }
+            }
+            let output = PrefixedOutput()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for job in jobs {
+                    group.addTask {
+                        let prefix = (job.name ?? job.id) + ": "
+                        var pending: [UInt8] = []
+                        for try await buffer in try await client.stream(APIPath.job(job.id, .logs), query: query) {
+                            pending += buffer.readableBytesView
+                            if let last = pending.lastIndex(of: UInt8(ascii: "\n")) {
+                                output.write(lines: pending[...last], prefix: prefix)
+                                pending.removeSubrange(...last)
+                            }
+                        }
+                        if !pending.isEmpty { output.write(lines: pending + [UInt8(ascii: "\n")], prefix: prefix) }
+                    }
+                }
+                try await group.waitForAll()
             }
         }
+    }
+}
+
+/// Writes whole lines from several jobs to stdout, each with its job's prefix, never mixing two lines.
+final class PrefixedOutput: Sendable {
+    private let lock = Mutex(())
+
+    /// Writes complete lines (ending in a newline), each prefixed.
+    func write(lines: some Collection<UInt8>, prefix: String) {
+        var text: [UInt8] = []
+        for line in lines.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
+            text += Array(prefix.utf8) + line + [UInt8(ascii: "\n")]
+        }
+        lock.withLock { _ in FileHandle.standardOutput.write(Data(text)) }
     }
 }
 

@@ -108,6 +108,26 @@ struct EventStreamIntegrationTests {
         }
     }
 
+    @Test("logs --follow of 3 jobs prints all their lines, each prefixed with its job's name")
+    func followSeveralLogs() throws {
+        try withDaemon(gpus: 2) { daemon in
+            let ids = try (0..<3).map { index in
+                try daemon.submit([
+                    "--image", "cosmos-test/busybox:latest", "--name", "shot-\(index)", "--", "sh", "-c",
+                    "for i in 1 2 3; do echo line $i of \(index); sleep 0.2; done",
+                ])
+            }
+            let result = daemon.ctl(["logs", "--follow"] + ids)
+            #expect(result.status == 0, "\(result.stderr)")
+            let lines = result.stdout.split(separator: "\n").map(String.init).filter { !$0.contains("===") }
+            for index in 0..<3 {
+                for i in 1...3 { #expect(lines.contains("shot-\(index): line \(i) of \(index)"), "\(lines)") }
+            }
+            #expect(lines.count == 9, "\(result.stdout)")
+            #expect(daemon.ctl(["logs"]).status != 0, "no job named")
+        }
+    }
+
     @Test("a filter by type and a cursor past the end; a bad type is refused naming the field")
     func filtersAndRefusals() throws {
         try withDaemon { daemon in
