@@ -36,6 +36,10 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case queuePaused = "queue.paused"
     /// The queue was resumed: `uid`.
     case queueResumed = "queue.resumed"
+    /// A host's engine stopped answering its probes (no new jobs go there): `host`, `error`, `failures`.
+    case hostDown = "host.down"
+    /// A host that was down answers again: `host`.
+    case hostUp = "host.up"
     /// An operator drained a host (no new jobs go there): `host`, `uid`.
     case hostDrained = "host.drained"
     /// An operator resumed a drained host: `host`, `uid`.

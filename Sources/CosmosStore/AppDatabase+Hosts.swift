@@ -11,6 +11,26 @@ extension AppDatabase {
         }
     }
 
+    /// Records that a host went down (with the probe's error) or came up again, in the event log.
+    public func recordHostHealth(_ host: String, up: Bool, error: String?, failures: Int, now: Date = Date())
+        async throws
+    {
+        try await writer.write { db in
+            var payload: [String: JSONValue] = ["host": .string(host)]
+            if !up {
+                payload["error"] = error.map(JSONValue.string) ?? .null
+                payload["failures"] = .int(failures)
+            }
+            try Self.appendEvent(
+                db,
+                up ? .hostUp : .hostDown,
+                payload: payload,
+                message: up ? "\(host) answers again" : "\(host) down: \(error ?? "no answer")",
+                at: now
+            )
+        }
+    }
+
     /// Drains a host (no new jobs go there) or resumes it.
     public func setDraining(_ host: String, _ draining: Bool, byUID uid: UInt32, now: Date = Date()) async throws {
         try await writer.write { db in

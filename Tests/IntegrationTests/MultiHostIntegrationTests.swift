@@ -166,6 +166,9 @@ struct MultiHostIntegrationTests {
             let up = DaemonHarness.run("/bin/bash", [DaemonHarness.repoRoot + "/scripts/test-engines.sh", "up", first])
             #expect(up.status == 0, "\(up.stderr)")
             try waitUntil("the host is up again", timeout: 30) { try hosts(daemon)[first]?.state == .up }
+            let health = daemon.ctl(["events", "--json", "--type", "host.down", "--type", "host.up"]).stdout
+            let order = health.split(separator: "\n").map { $0.contains("\"event\":\"host.down\"") ? "down" : "up" }
+            #expect(order == ["down", "up"] && health.contains("\"host\":\"\(first)\""), "\(health)")
             let again = try daemon.submit(["--image", "cosmos-test/busybox:latest", "--", "true"])
             #expect(try daemon.waitFinished([again], timeout: 60)[0].state == .succeeded)
         }

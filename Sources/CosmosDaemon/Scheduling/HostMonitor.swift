@@ -48,14 +48,28 @@ struct HostMonitor: Service {
                         "grace_seconds": "\(live.current.health.downGraceSeconds)",
                     ]
                 )
+                await recordHealth(host, up: false, error: error, failures: settings.downAfterFailures)
                 scheduler.wake()
             case .cameUp:
                 logger.notice("host up again: reconciling its containers", metadata: ["HOST": "\(host)"])
+                await recordHealth(host, up: true, error: nil, failures: 0)
                 scheduler.requestReconcile()
             case nil:
                 break
             }
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Writes the transition to the event log (`host.down`, `host.up`); a store failure is logged, not fatal.
+    private func recordHealth(_ host: String, up: Bool, error: String?, failures: Int) async {
+        do {
+            try await scheduler.database.recordHostHealth(host, up: up, error: error, failures: failures)
+        } catch {
+            logger.warning(
+                "recording a host's health in the event log failed",
+                metadata: ["HOST": "\(host)", "error": "\(error)"]
+            )
         }
     }
 
