@@ -121,7 +121,10 @@ struct ConfigurationSchemaTests {
     @Test("the README's key table lists exactly the schema's keys, defaults and reload behaviour")
     func readmeMatchesSchema() throws {
         let text = try String(contentsOf: Self.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let rows = text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("| `") }
+        // The rows of the table under the header, up to the first line that is not a table row.
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = try #require(lines.firstIndex(of: Self.readmeHeader.components(separatedBy: "\n")[0]))
+        let rows = Array(lines[(header + 2)...].prefix { $0.hasPrefix("| `") })
         let keys = rows.compactMap { $0.split(separator: "`").dropFirst().first.map(String.init) }
         #expect(Set(keys) == Set(ConfigurationSchema.keys.map(\.path)))
         let expected = ConfigurationSchema.keys.map(Self.readmeRow)
