@@ -12,7 +12,10 @@ struct ConfigurationSchemaTests {
 
     @Test("the schema's tables allow exactly the keys the parser allowed before the schema")
     func allowedNames() {
-        #expect(ConfigurationSchema.allowedNames(in: "") == ["daemon", "images", "hosts", "inputs", "batch_runs"])
+        #expect(
+            ConfigurationSchema.allowedNames(in: "") == ["daemon", "images", "hosts", "inputs", "batch_runs", "events"]
+        )
+        #expect(ConfigurationSchema.allowedNames(in: "events") == ["window_ms", "window_events"])
         #expect(
             ConfigurationSchema.allowedNames(in: "daemon") == [
                 "socket", "state_dir", "policy", "stop_timeout_seconds", "max_attempts", "durable_commits",
@@ -58,6 +61,7 @@ struct ConfigurationSchemaTests {
             "images": ("[images]\nallow = []\nbogus = 1", "images.bogus"),
             "inputs": ("[inputs]\nbogus = 1", "inputs.bogus"),
             "batch_runs": ("[batch_runs]\nbogus = 1", "batch_runs.bogus"),
+            "events": ("[events]\nbogus = 1", "events.bogus"),
             "hosts": ("[[hosts]]\nname = \"a\"\nbogus = 1", "hosts[0].bogus"),
             "hosts.mounts": (
                 "[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/m\", bogus = 1}]",
@@ -110,7 +114,7 @@ struct ConfigurationSchemaTests {
                 "images.allow": .live, "daemon.log_level": .restart, "daemon.on_stop": .live,
                 "daemon.reconcile_interval_seconds": .live, "daemon.orphan_grace_seconds": .live,
                 "daemon.probe_interval_seconds, down_after_failures, host_down_grace_seconds": .live,
-                "batch_runs": .live, "inputs": .restart,
+                "batch_runs": .live, "inputs": .restart, "events": .live,
             ]
         )
         for group in Dictionary(grouping: ConfigurationSchema.keys, by: \.reportedAs).values {

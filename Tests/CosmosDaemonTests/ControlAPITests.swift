@@ -54,7 +54,7 @@ struct ControlAPITests {
             events: EventStreamer(
                 database: harness.database,
                 hub: EventHub(database: harness.database, logger: harness.logger),
-                settings: EventStreamSettings(),
+                settings: { EventStreamSettings() },
                 statistics: harness.statistics,
                 batchProgress: { _ in nil }
             )

@@ -128,7 +128,7 @@ struct EventStreamTests {
         let streamer = EventStreamer(
             database: harness.database,
             hub: EventHub(database: harness.database, logger: harness.logger),
-            settings: settings,
+            settings: { settings },
             statistics: harness.statistics,
             batchProgress: { _ in nil }
         )
@@ -161,7 +161,7 @@ struct EventStreamTests {
         let streamer = EventStreamer(
             database: harness.database,
             hub: EventHub(database: harness.database, logger: harness.logger),
-            settings: settings,
+            settings: { [settings] in settings },
             statistics: harness.statistics,
             batchProgress: { _ in nil }
         )

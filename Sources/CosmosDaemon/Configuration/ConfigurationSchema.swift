@@ -165,6 +165,22 @@ enum ConfigurationSchema {
             reportedAs: "batch_runs",
             "Items one batch run may hold when an item has more than two controls."
         ),
+        integer(
+            "events.window_ms",
+            10...10_000,
+            \.events.windowMilliseconds,
+            .live,
+            reportedAs: "events",
+            "An event stream sends what it has gathered after this many milliseconds…"
+        ),
+        integer(
+            "events.window_events",
+            1...1000,
+            \.events.windowEvents,
+            .live,
+            reportedAs: "events",
+            "…or as soon as it has gathered this many entries. Applies to streams opened after a reload."
+        ),
         host("name", "letters, digits, `-`, `_`, `.`", default: "required", "The host's name, unique."),
         host(
             "docker",

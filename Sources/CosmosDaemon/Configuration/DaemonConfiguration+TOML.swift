@@ -87,6 +87,11 @@ extension DaemonConfiguration {
             try parseScalars(runs, table: "batch_runs", into: &config)
         }
 
+        if let events = try table(root, "events", prefix: "") {
+            try checkKeys(events, table: "events", prefix: "events.")
+            try parseScalars(events, table: "events", into: &config)
+        }
+
         if let hosts = root["hosts"] {
             guard let array = hosts.array else {
                 throw ConfigurationError(key: "hosts", reason: "must be an array of tables ([[hosts]])")

@@ -36,6 +36,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var inputs = InputSettings()
     /// How many items one batch run may hold (`[batch_runs]`).
     public var batchRunLimits = BatchRun.Limits()
+    /// How event streams gather entries into windows (`[events]`).
+    public var events = EventWindowSettings()
 
     /// What a graceful stop does with running containers.
     public enum OnStop: String, Sendable, Equatable, CaseIterable {
@@ -198,4 +200,13 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible, Sen
     public var description: String {
         key.isEmpty ? "invalid configuration: \(reason)" : "invalid configuration: \(key): \(reason)"
     }
+}
+
+/// How event streams gather log entries into windows (`[events]`): a window closes after `windowMilliseconds`
+/// or at `windowEvents` entries, whichever comes first.
+public struct EventWindowSettings: Sendable, Equatable {
+    public var windowMilliseconds: Int = 500
+    public var windowEvents: Int = 10
+
+    public init() {}
 }

@@ -108,7 +108,7 @@ public func buildDaemon(
         events: EventStreamer(
             database: database,
             hub: hub,
-            settings: EventStreamSettings(),
+            settings: { EventStreamSettings(window: live.current.events) },
             statistics: statistics,
             batchProgress: { try await queries.batchProgress($0) }
         )

@@ -14,7 +14,8 @@ import NIOCore
 struct EventStreamer: Sendable {
     let database: AppDatabase
     let hub: EventHub
-    let settings: EventStreamSettings
+    /// The settings a new stream starts with (the `[events]` keys in force).
+    let settings: @Sendable () -> EventStreamSettings
     let statistics: DaemonStatistics
     /// A named batch's progress as `batch.progress` shows it; nil when the batch is gone.
     let batchProgress: @Sendable (String) async throws -> JSONValue?
@@ -31,6 +32,7 @@ struct EventStreamer: Sendable {
         async throws
     {
         let filter = selection.filter
+        let settings = self.settings()
         let (items, continuation) = AsyncStream<Item>.makeStream(
             bufferingPolicy: .bufferingOldest(settings.bufferEvents)
         )
@@ -38,7 +40,7 @@ struct EventStreamer: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 defer { continuation.finish() }
-                try await read(after: since, filter: filter, follow: follow, into: continuation)
+                try await read(settings: settings, after: since, filter: filter, follow: follow, into: continuation)
             }
             for await window in windows {
                 var progress: [String: JSONValue] = [:]
@@ -148,6 +150,7 @@ struct EventStreamer: Sendable {
 
     /// Pages through the log into `continuation`, then (with `follow`) waits for new entries until shutdown.
     private func read(
+        settings: EventStreamSettings,
         after since: Int64,
         filter: EventFilter,
         follow: Bool,
@@ -230,4 +233,10 @@ struct EventStreamSettings: Sendable, Equatable {
     var bufferEvents = 10_000
     /// Entries read from the log at a time.
     var pageSize = 500
+
+    /// The settings with the configured window.
+    init(window: EventWindowSettings = EventWindowSettings()) {
+        self.window = .milliseconds(window.windowMilliseconds)
+        windowEvents = window.windowEvents
+    }
 }
