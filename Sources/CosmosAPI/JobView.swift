@@ -35,6 +35,8 @@ public struct JobView: Codable, Sendable, Equatable {
     public var controls: [String: Double]
     /// A batch run's items, in index order (`show` of a parent only).
     public var children: [JobView]?
+    /// How far a running job says it is (0...1, from its progress lines); null when it says nothing.
+    public var progress: Double?
 
     public init(
         id: String,
@@ -63,7 +65,8 @@ public struct JobView: Codable, Sendable, Equatable {
         parentId: String?,
         batchIndex: Int?,
         prompt: String?,
-        controls: [String: Double]
+        controls: [String: Double],
+        progress: Double? = nil
     ) {
         self.id = id
         self.name = name
@@ -92,6 +95,7 @@ public struct JobView: Codable, Sendable, Equatable {
         self.batchIndex = batchIndex
         self.prompt = prompt
         self.controls = controls
+        self.progress = progress
     }
 
     enum CodingKeys: String, CodingKey {
@@ -108,7 +112,7 @@ public struct JobView: Codable, Sendable, Equatable {
         case batchId = "batch_id"
         case parentId = "parent_id"
         case batchIndex = "batch_index"
-        case prompt, controls, children
+        case prompt, controls, children, progress
     }
 
     /// Encodes every key, writing `null` for absent values (scripts rely on the keys being there).
@@ -142,5 +146,6 @@ public struct JobView: Codable, Sendable, Equatable {
         try c.encode(prompt, forKey: .prompt)
         try c.encode(controls, forKey: .controls)
         try c.encodeIfPresent(children, forKey: .children)
+        try c.encode(progress, forKey: .progress)
     }
 }

@@ -55,11 +55,44 @@ public struct BatchProgress: Sendable, Equatable {
     public static func eta(remaining: [(meanSeconds: Double?, waiting: Int, runningElapsed: [Double])], running: Int)
         -> Int?
     {
+        eta(
+            groups: remaining.map { ($0.meanSeconds, $0.waiting, $0.runningElapsed.map { RunningJob(elapsed: $0) }) },
+            running: running
+        )
+    }
+
+    /// A running job for the ETA: how long it has run and, if it reports progress, how far it is.
+    public struct RunningJob: Sendable, Equatable {
+        public var elapsed: Double
+        /// From the job's progress lines (0...1); nil when it reports none.
+        public var fraction: Double?
+
+        public init(elapsed: Double, fraction: Double? = nil) {
+            self.elapsed = elapsed
+            self.fraction = fraction
+        }
+
+        /// Seconds left: from its own pace when it reports progress, else from the group's mean.
+        func remaining(mean: Double?) -> Double? {
+            if let fraction, fraction > 0 { return elapsed * (1 - fraction) / fraction }
+            return mean.map { max(0, $0 - elapsed) }
+        }
+    }
+
+    /// ``eta(remaining:running:)`` with running jobs that may report progress: a job that says how far it is
+    /// counts its remaining time from its own pace, even before the group has a mean duration.
+    public static func eta(groups: [(meanSeconds: Double?, waiting: Int, running: [RunningJob])], running: Int) -> Int?
+    {
         var work = 0.0
-        for group in remaining where group.waiting > 0 || !group.runningElapsed.isEmpty {
-            guard let mean = group.meanSeconds else { return nil }
-            work += mean * Double(group.waiting)
-            work += group.runningElapsed.reduce(0) { $0 + max(0, mean - $1) }
+        for group in groups where group.waiting > 0 || !group.running.isEmpty {
+            if group.waiting > 0 {
+                guard let mean = group.meanSeconds else { return nil }
+                work += mean * Double(group.waiting)
+            }
+            for job in group.running {
+                guard let left = job.remaining(mean: group.meanSeconds) else { return nil }
+                work += left
+            }
         }
         return Int((work / Double(max(1, running))).rounded(.up))
     }

@@ -83,6 +83,7 @@ extension AppDatabase {
                 var job = try Self.fetchJob(db, decision.jobID)
                 job.state = try Self.apply(.claim, to: job)
                 job.attempts += 1
+                job.progress = nil
                 job.host = decision.host
                 job.devices = decision.devices
                 job.containerId = nil

@@ -169,6 +169,10 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v5-typed-events", migrate: migrateTypedEvents)
         migrator.registerMigration("v6-run-shape", migrate: migrateRunShape)
+        migrator.registerMigration("v7-job-progress") { db in
+            // How far a running single job says it is (runner contract progress lines).
+            try db.execute(sql: "ALTER TABLE job ADD COLUMN progress REAL")
+        }
         return migrator
     }
 }

@@ -44,6 +44,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var batchIndex: Int?
     /// Held by its batch's pause (not by a user's hold of the job): the batch's resume releases it.
     public var heldByBatch: Bool
+    /// How far the current attempt says it is (0...1), from its progress lines; nil when it says nothing.
+    public var progress: Double?
 
     /// A new job record; everything but the identity and the spec has a fresh-job default.
     public init(
@@ -75,7 +77,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         batchId: String? = nil,
         parentId: String? = nil,
         batchIndex: Int? = nil,
-        heldByBatch: Bool = false
+        heldByBatch: Bool = false,
+        progress: Double? = nil
     ) {
         self.id = id
         self.name = name
@@ -106,6 +109,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.parentId = parentId
         self.batchIndex = batchIndex
         self.heldByBatch = heldByBatch
+        self.progress = progress
     }
 
     /// Attempts made since the last user retry.

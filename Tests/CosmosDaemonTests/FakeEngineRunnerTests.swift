@@ -38,6 +38,27 @@ struct FakeEngineRunnerTests {
         #expect(FileManager.default.fileExists(atPath: output))
     }
 
+    @Test("a single job's progress lines set its progress, one entry per window, the last line winning")
+    func progress() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(
+            .init(
+                exitCode: 0,
+                logLines: ["##cosmos progress step=1 total=4", "working", "##cosmos progress fraction=0.75 almost"]
+            )
+        )
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .succeeded)
+        #expect(stored.progress == 0.75)
+        let entries = try await harness.database.events(after: 0, filter: EventFilter(types: [.jobProgress]))
+        #expect(entries.count == 1, "the lines arrived in one window")
+        #expect(entries.first?.payload["fraction"] == .number(0.75))
+        #expect(entries.first?.payload["message"] == .string("almost"))
+        #expect(harness.statistics.writes.progressTransactions == 1 && harness.statistics.writes.progressLines == 2)
+    }
+
     @Test("a non-zero exit fails the job with its exit code")
     func exitCode() async throws {
         let harness = try RunnerHarness()

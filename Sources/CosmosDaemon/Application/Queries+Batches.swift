@@ -71,27 +71,29 @@ extension Queries {
         )
     }
 
-    /// Remaining work per (image, kind), from the mean durations of finished jobs of the same image and kind.
+    /// Remaining work per (image, kind), from the mean durations of finished jobs of the same image and kind;
+    /// a running job that reports progress counts its own pace instead.
     func eta(of jobs: [JobRecord], progress: BatchProgress, now: Date = Date()) async throws -> Int? {
         struct Group: Hashable {
             var image: String
             var kind: JobKind
         }
         var waiting: [Group: Int] = [:]
-        var elapsed: [Group: [Double]] = [:]
+        var running: [Group: [BatchProgress.RunningJob]] = [:]
         for job in jobs {
             let group = Group(image: job.image, kind: job.kind)
             if job.state.isInQueue {
                 waiting[group, default: 0] += 1
             } else if job.state.isActive {
-                elapsed[group, default: []].append(job.startedAt.map { now.timeIntervalSince($0) } ?? 0)
+                let elapsed = job.startedAt.map { now.timeIntervalSince($0) } ?? 0
+                running[group, default: []].append(.init(elapsed: elapsed, fraction: job.progress))
             }
         }
-        var remaining: [(meanSeconds: Double?, waiting: Int, runningElapsed: [Double])] = []
-        for group in Set(waiting.keys).union(elapsed.keys) {
+        var groups: [(meanSeconds: Double?, waiting: Int, running: [BatchProgress.RunningJob])] = []
+        for group in Set(waiting.keys).union(running.keys) {
             let mean = try await database.meanDuration(image: group.image, kind: group.kind)
-            remaining.append((mean, waiting[group] ?? 0, elapsed[group] ?? []))
+            groups.append((mean, waiting[group] ?? 0, running[group] ?? []))
         }
-        return BatchProgress.eta(remaining: remaining, running: progress.active)
+        return BatchProgress.eta(groups: groups, running: progress.active)
     }
 }

@@ -32,7 +32,8 @@ extension RankedJob {
             parentId: job.parentId,
             batchIndex: job.batchIndex,
             prompt: job.spec.prompt,
-            controls: job.spec.controls
+            controls: job.spec.controls,
+            progress: job.progress
         )
     }
 }

@@ -11,9 +11,34 @@ extension AttemptRunner {
         try await database.children(of: job.id).filter { !$0.state.isTerminal }
     }
 
-    /// A `##cosmos progress` line of the run's stdout; nil for any other line.
-    static func progressLine(_ message: [UInt8]) -> BatchRun.Progress? {
-        BatchRun.Progress.parse(String(decoding: message, as: UTF8.self).trimmingCharacters(in: .newlines))
+    /// A progress line of the container's stdout, as this attempt's shape reads it.
+    enum ProgressLine: Sendable {
+        case item(BatchRun.Progress)
+        case job(JobProgress)
+    }
+
+    /// A `##cosmos progress` line of the container's stdout; nil for any other line.
+    func progressLine(_ message: [UInt8]) -> ProgressLine? {
+        let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .newlines)
+        guard text.hasPrefix("##cosmos progress ") else { return nil }
+        switch job.shape {
+        case .batchParent: return BatchRun.Progress.parse(text).map(ProgressLine.item)
+        case .single: return JobProgress.parse(text).map(ProgressLine.job)
+        case .batchItem: return nil
+        }
+    }
+
+    /// Records one window of progress lines in one transaction.
+    func record(_ window: [ProgressLine]) async {
+        let items = window.compactMap { if case .item(let line) = $0 { line } else { nil } }
+        await noteProgress(items)
+        guard let last = window.compactMap({ if case .job(let line) = $0 { line } else { nil } }).last else { return }
+        do {
+            _ = try await database.noteJobProgress(job.id, attempt: job.attempts, progress: last)
+            statistics.recordProgress(lines: window.count)
+        } catch {
+            logger.warning("recording job progress failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
     }
 
     /// Applies a window of progress lines to their children, in one transaction.

@@ -260,15 +260,14 @@ struct AttemptRunner: Sendable {
         if header { log.note("=== attempt \(job.attempts) on \(job.host ?? "?") (\(job.containerName)) ===") }
         let since = cursor.map { Date(timeIntervalSince1970: Double($0.secondsSince1970)) }
         let stream = try await engine.logs(containerID, since: since)
-        // A batch run's progress lines are recorded per window (500 ms or 10 lines), one transaction each.
-        let (progress, lines) = AsyncStream<BatchRun.Progress>.makeStream()
+        // Progress lines are recorded per window (500 ms or 10 lines), one transaction each: a batch run's
+        // lines all apply; of a single job's, the last of the window says how far it is.
+        let (progress, lines) = AsyncStream<ProgressLine>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await waitForExit() }
-            if job.shape == .batchParent {
-                group.addTask {
-                    for await window in progress.chunks(ofCount: 10, or: .repeating(every: .milliseconds(500))) {
-                        await noteProgress(window)
-                    }
+            group.addTask {
+                for await window in progress.chunks(ofCount: 10, or: .repeating(every: .milliseconds(500))) {
+                    await record(window)
                 }
             }
             defer { lines.finish() }
@@ -277,9 +276,7 @@ struct AttemptRunner: Sendable {
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message, stream: chunk.stream, timestamp: timestamp)
                 cursor = timestamp
-                if job.shape == .batchParent, chunk.stream == .stdout, let line = Self.progressLine(message) {
-                    lines.yield(line)
-                }
+                if chunk.stream == .stdout, let line = progressLine(message) { lines.yield(line) }
                 FaultInjection.hit(.whileWaiting)
             }
             lines.finish()
