@@ -54,6 +54,12 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case batchCancelled = "batch.cancelled"
     /// A finished batch and its jobs' records were deleted: `batch_id`, `jobs`.
     case batchDeleted = "batch.deleted"
+    /// A named batch's last job ended (written by the store's trigger in that job's transaction): `batch_id`,
+    /// `name`, `status` (`completed`, or `failed` when a job failed), `total`, `completed`, `failed`, `cancelled`.
+    case batchCompleted = "batch.completed"
+    /// Smart batching regrouped a paused queue into batch runs: `runs`, `jobs`, `uid`. Declared for the stream's
+    /// consumers; the smart-batching commands (not built yet) write it.
+    case smartBatchExecuted = "smart_batch.executed"
     /// A batch run's container ended and its items were settled: `attempt`, `state`, `exit_code`, `reason`.
     case batchRunEnded = "batch_run.ended"
     /// An entry written before the log was typed whose old type has no typed name; the payload's `legacy_type`

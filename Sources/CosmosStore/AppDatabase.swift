@@ -173,6 +173,31 @@ public struct AppDatabase: Sendable {
             // How far a running single job says it is (runner contract progress lines).
             try db.execute(sql: "ALTER TABLE job ADD COLUMN progress REAL")
         }
+        migrator.registerMigration("v8-batch-completed") { db in
+            // `batch.completed` in the same transaction as the change that ends a batch's last job: the counters
+            // go from some unfinished to none. A batch the user cancelled ends as `batch.cancelled` instead.
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER batch_completed AFTER UPDATE ON batch
+                    WHEN new.cancelled = 0 AND new.total > 0
+                        AND new.n_queued + new.n_held + new.n_starting + new.n_running = 0
+                        AND old.n_queued + old.n_held + old.n_starting + old.n_running > 0
+                    BEGIN
+                        INSERT INTO event(at, job_id, batch_id, type, payload, message) VALUES (
+                            strftime('%Y-%m-%d %H:%M:%f', 'now'), NULL, new.id, 'batch.completed',
+                            json_object(
+                                'batch_id', new.id, 'name', new.name,
+                                'status', CASE WHEN new.n_failed > 0 THEN 'failed' ELSE 'completed' END,
+                                'total', new.total, 'completed', new.n_succeeded, 'failed', new.n_failed,
+                                'cancelled', new.n_cancelled
+                            ),
+                            new.id || ' ' || CASE WHEN new.n_failed > 0 THEN 'failed' ELSE 'completed' END
+                                || ': ' || new.n_succeeded || '/' || new.total || ' succeeded'
+                        );
+                    END;
+                    """
+            )
+        }
         return migrator
     }
 }

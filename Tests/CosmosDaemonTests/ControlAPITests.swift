@@ -1,6 +1,7 @@
 import CosmosAPI
 import CosmosDomain
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -147,6 +148,27 @@ struct ControlAPITests {
                 #expect(response.status == .conflict)
                 let problem = try error(response)
                 #expect(problem.code == "invalid_state")
+            }
+        }
+    }
+
+    @Test("the event stream resumes after the Last-Event-ID header; a bad cursor is 400 naming `since`")
+    func lastEventID() async throws {
+        try await withAPI { client in
+            let body = #"{"jobs": [{"image": "img"}, {"image": "img"}, {"image": "img"}]}"#
+            try await client.execute(uri: APIPath.jobs, method: .post, body: ByteBuffer(string: body)) { _ in }
+            var headers = HTTPFields()
+            headers[HTTPField.Name("Last-Event-ID")!] = "1"
+            try await client.execute(uri: APIPath.events, method: .get, headers: headers) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/event-stream")
+                var parser = ServerSentEventsParsing()
+                #expect(parser.messages(String(buffer: response.body)).flatMap(\.seqs) == [2, 3])
+            }
+            try await client.execute(uri: APIPath.events + "?since=-4", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let problem = try error(response)
+                #expect(problem.message.hasPrefix("since: must be a sequence number"))
             }
         }
     }

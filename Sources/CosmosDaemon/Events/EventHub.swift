@@ -46,6 +46,9 @@ final class EventHub: Service, Sendable {
         _ = state.withLock { $0.subscribers.removeValue(forKey: subscription.id) }
     }
 
+    /// How many streams are registered now.
+    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
     /// Whether the daemon is stopping: streams flush and close.
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
@@ -58,6 +61,11 @@ final class EventHub: Service, Sendable {
         let observation = database.observeEvents { [weak self] in self?.publish() }
         defer { observation.cancel() }
         try? await gracefulShutdown()
+        beginShutdown()
+    }
+
+    /// Tells every stream to send what it has gathered and close (graceful shutdown).
+    func beginShutdown() {
         state.withLock { $0.shuttingDown = true }
         publish()
         logger.debug("event streams told to flush and close")
