@@ -153,6 +153,65 @@ struct EventStreamTests {
         #expect(seqs == Array(1...300))
     }
 
+    /// The windows a test has seen close.
+    final class ClosedWindows: Sendable {
+        private let windows = Mutex<[[Int]]>([])
+        var all: [[Int]] { windows.withLock { $0 } }
+        func append(_ window: [Int]) { windows.withLock { $0.append(window) } }
+    }
+
+    @Test("on a controlled clock a window closes by size at once, by time only when the clock moves")
+    func windowsOnManualClock() async throws {
+        let clock = ManualClock()
+        var settings = EventStreamSettings()
+        settings.window = .seconds(1)
+        settings.windowEvents = 3
+        let (items, input) = AsyncStream<Int>.makeStream()
+        let closed = ClosedWindows()
+        let task = Task {
+            for await window in EventStreamer.windows(items, settings: settings, clock: clock) { closed.append(window) }
+        }
+        defer { task.cancel() }
+
+        for item in 1...3 { input.yield(item) }
+        try await waitUntil { closed.all == [[1, 2, 3]] }
+        #expect(clock.now == ManualClock.Instant(offset: .zero), "the size closed it: the clock never moved")
+
+        input.yield(4)
+        try await waitUntil { clock.sleepers > 0 }
+        #expect(closed.all.count == 1, "one item and no tick: the window stays open")
+        // Ticks that find nothing gathered send nothing, so advancing until the item's window closes is exact.
+        try await waitUntil {
+            if clock.sleepers > 0 { clock.advance(by: .seconds(1)) }
+            return closed.all.count == 2
+        }
+        #expect(closed.all == [[1, 2, 3], [4]])
+        #expect(clock.now > ManualClock.Instant(offset: .zero))
+
+        input.finish()
+        _ = await task.value
+        #expect(closed.all == [[1, 2, 3], [4]], "finishing with nothing gathered sends no empty window")
+    }
+
+    @Test("on a controlled clock a window open at the end of the stream is sent, not lost")
+    func windowFlushOnFinish() async throws {
+        let clock = ManualClock()
+        var settings = EventStreamSettings()
+        settings.window = .seconds(1)
+        settings.windowEvents = 10
+        let (items, input) = AsyncStream<Int>.makeStream()
+        let closed = ClosedWindows()
+        let task = Task {
+            for await window in EventStreamer.windows(items, settings: settings, clock: clock) { closed.append(window) }
+        }
+        input.yield(1)
+        input.yield(2)
+        input.finish()
+        _ = await task.value
+        #expect(closed.all == [[1, 2]])
+        #expect(clock.now == ManualClock.Instant(offset: .zero))
+    }
+
     @Test("a window closes by time: a live stream sends what it has without waiting for 10 events")
     func windowByTime() async throws {
         let harness = try await store(jobs: 3)
@@ -173,6 +232,32 @@ struct EventStreamTests {
         defer { task.cancel() }
         try await waitUntil { collector.text.contains("id: 3\n") }
         #expect(collector.text.contains("event: jobs.submitted\n"))
+    }
+
+    @Test("on shutdown a live stream sends what its open window holds, then ends")
+    func flushOnStop() async throws {
+        let harness = try await store(jobs: 3)
+        var settings = EventStreamSettings()
+        settings.window = .seconds(60)  // the window would not close by itself within the test
+        let hub = EventHub(database: harness.database, logger: harness.logger)
+        let streamer = EventStreamer(
+            database: harness.database,
+            hub: hub,
+            settings: { [settings] in settings },
+            statistics: harness.statistics,
+            batchProgress: { _ in nil }
+        )
+        let collector = Collector()
+        let task = Task {
+            var writer: any ResponseBodyWriter = collector
+            try await streamer.stream(after: 0, selection: .all, follow: true, writer: &writer)
+        }
+        try await waitUntil { hub.subscriberCount == 1 }
+        #expect(collector.text.isEmpty, "nothing sent while the window is open")
+        hub.beginShutdown()
+        try await withTimeout(.seconds(5)) { _ = await task.result }
+        var parser = ServerSentEventsParsing()
+        #expect(parser.messages(collector.text).flatMap(\.seqs) == [1, 2, 3])
     }
 
     @Test("resuming after a message's id continues exactly after it")

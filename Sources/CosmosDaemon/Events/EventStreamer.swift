@@ -36,7 +36,7 @@ struct EventStreamer: Sendable {
         let (items, continuation) = AsyncStream<Item>.makeStream(
             bufferingPolicy: .bufferingOldest(settings.bufferEvents)
         )
-        let windows = items.chunks(ofCount: settings.windowEvents, or: .repeating(every: settings.window))
+        let windows = Self.windows(items, settings: settings, clock: SuspendingClock())
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 defer { continuation.finish() }
@@ -58,6 +58,14 @@ struct EventStreamer: Sendable {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// Gathers `items` in windows that close at `windowEvents` items or every `window` on `clock`, whichever
+    /// comes first; a tick with nothing gathered sends nothing.
+    static func windows<Items: AsyncSequence, C: Clock>(_ items: Items, settings: EventStreamSettings, clock: C)
+        -> AsyncChunksOfCountOrSignalSequence<Items, [Items.Element], AsyncTimerSequence<C>>
+    where C.Duration == Duration {
+        items.chunks(ofCount: settings.windowEvents, or: .repeating(every: settings.window, clock: clock))
     }
 
     /// What one window sent, for the statistics.
