@@ -12,6 +12,13 @@ public enum APIPath {
     public static let batchRuns = "/v1/batch-runs"
     /// The event stream (Server-Sent Events).
     public static let events = "/v1/events"
+    /// The stored smart-batch analysis: GET previews it, DELETE discards it.
+    public static let smartBatch = "/v1/smart-batch"
+    /// The learned cost model.
+    public static let costModel = "/v1/cost-model"
+
+    /// `/v1/smart-batch/{action}`.
+    public static func smartBatch(_ action: SmartBatchAction) -> String { "/v1/smart-batch/\(action.rawValue)" }
 
     /// A route parameter as the server's router names it (`:id`).
     public static func parameter(_ name: String) -> String { ":" + name }
@@ -39,6 +46,11 @@ public enum JobAction: String, Sendable, CaseIterable {
 public enum BatchAction: String, Sendable, CaseIterable {
     case pause, resume, cancel, move
     case retryFailed = "retry-failed"
+}
+
+/// Smart-batch actions besides preview and discard, as the last path component.
+public enum SmartBatchAction: String, Sendable, CaseIterable {
+    case analyze, execute, report
 }
 
 /// What can be done to one host, as the last path component.

@@ -2,10 +2,13 @@
 ///
 /// The children must agree on everything the container is made of: image, command, environment, GPUs and
 /// the run-level `params` (every key but the per-item ones in ``itemParams``). Per item they may differ in
-/// name, prompt, controls and the per-item params.
+/// name, prompt, controls, inputs (staged at `/cosmos/in/<index>/<file name>`) and the per-item params.
 public enum BatchRun {
     /// `params` keys that may differ between items; every other key is run-level.
     public static let itemParams: Set<String> = ["seed", "fake_fail"]
+
+    /// Where item `index`'s inputs are staged in the container.
+    public static func inputFolder(index: Int) -> String { "cosmos/in/\(index)" }
 
     /// How many items one run may hold, by the largest number of active controls among them (seed 000).
     public struct Limits: Sendable, Equatable {
@@ -43,9 +46,6 @@ public enum BatchRun {
                     field: field + ".kind",
                     reason: "batch runs hold inference jobs only (got \(spec.kind.rawValue))"
                 )
-            }
-            guard spec.inputs.isEmpty else {
-                throw SpecError(field: field + ".inputs", reason: "batch runs do not stage inputs; submit it alone")
             }
             guard spec.image == first.image else {
                 throw SpecError(field: field + ".image", reason: "differs from items[0] (\(first.image))")

@@ -185,8 +185,10 @@ extension AppDatabase {
                 parent.state = try Self.apply(code == 0 ? .succeed : .fail, to: parent)
             }
         case .failedWhole(let reason, let error):
+            let items = try Self.children(db, parentID)
+            if reason == Reason.oom { try Self.recordMemoryLimit(db, run: parent, items: items, now: now) }
             // Back to the queue as single jobs, in index order, where the parent stood.
-            for child in try Self.children(db, parentID) where !child.state.isTerminal {
+            for child in items where !child.state.isTerminal {
                 var single = child
                 single.error = error
                 single.reason = "batch run failed: \(reason)"
@@ -222,6 +224,7 @@ extension AppDatabase {
         }
         parent.finishedAt = now
         try parent.update(db)
+        if parent.state == .succeeded { try Self.recordCostSample(db, run: parent, items: children, now: now) }
         try Self.appendEvent(
             db,
             .batchRunEnded,

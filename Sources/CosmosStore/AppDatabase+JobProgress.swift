@@ -28,4 +28,18 @@ extension AppDatabase {
             return true
         }
     }
+
+    /// Records when the current attempt said its model was loaded: seconds since its start, which splits the
+    /// cost model's L from c. The first such line of an attempt counts; returns whether it was recorded.
+    public func noteModelLoaded(_ id: String, attempt: Int, at time: Date) async throws -> Bool {
+        try await writer.write { db in
+            var job = try Self.fetchJob(db, id)
+            guard job.attempts == attempt, job.state == .running, job.loadSeconds == nil,
+                let started = job.startedAt
+            else { return false }
+            job.loadSeconds = max(time.timeIntervalSince(started), 0)
+            try job.update(db)
+            return true
+        }
+    }
 }

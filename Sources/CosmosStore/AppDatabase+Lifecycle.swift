@@ -84,6 +84,7 @@ extension AppDatabase {
                 job.state = try Self.apply(.claim, to: job)
                 job.attempts += 1
                 job.progress = nil
+                job.loadSeconds = nil
                 job.host = decision.host
                 job.devices = decision.devices
                 job.containerId = nil
@@ -241,6 +242,7 @@ extension AppDatabase {
                 job.state = try Self.apply(.succeed, to: job)
                 job.finishedAt = now
                 verdict = .succeeded
+                try Self.recordCostSample(db, run: job, items: nil, now: now)
             }
             try job.update(db)
             try Self.appendAttemptEvent(db, job, verdict: verdict, at: now)

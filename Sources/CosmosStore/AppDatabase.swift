@@ -198,6 +198,7 @@ public struct AppDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v9-smart-batching", migrate: migrateSmartBatching)
         return migrator
     }
 }

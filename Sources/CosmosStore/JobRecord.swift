@@ -46,6 +46,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var heldByBatch: Bool
     /// How far the current attempt says it is (0...1), from its progress lines; nil when it says nothing.
     public var progress: Double?
+    /// Seconds from the current attempt's start to its "model loaded" line; nil when it printed none.
+    public var loadSeconds: Double?
 
     /// A new job record; everything but the identity and the spec has a fresh-job default.
     public init(
@@ -78,7 +80,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         parentId: String? = nil,
         batchIndex: Int? = nil,
         heldByBatch: Bool = false,
-        progress: Double? = nil
+        progress: Double? = nil,
+        loadSeconds: Double? = nil
     ) {
         self.id = id
         self.name = name
@@ -110,6 +113,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.batchIndex = batchIndex
         self.heldByBatch = heldByBatch
         self.progress = progress
+        self.loadSeconds = loadSeconds
     }
 
     /// Attempts made since the last user retry.

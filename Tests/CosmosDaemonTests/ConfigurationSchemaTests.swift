@@ -13,9 +13,14 @@ struct ConfigurationSchemaTests {
     @Test("the schema's tables allow exactly the keys the parser allowed before the schema")
     func allowedNames() {
         #expect(
-            ConfigurationSchema.allowedNames(in: "") == ["daemon", "images", "hosts", "inputs", "batch_runs", "events"]
+            ConfigurationSchema.allowedNames(in: "") == [
+                "daemon", "images", "hosts", "inputs", "batch_runs", "events", "smart_batch",
+            ]
         )
         #expect(ConfigurationSchema.allowedNames(in: "events") == ["window_ms", "window_events"])
+        #expect(
+            ConfigurationSchema.allowedNames(in: "smart_batch") == ["default_setup_seconds", "default_item_seconds"]
+        )
         #expect(
             ConfigurationSchema.allowedNames(in: "daemon") == [
                 "socket", "state_dir", "policy", "stop_timeout_seconds", "max_attempts", "durable_commits",
@@ -62,6 +67,7 @@ struct ConfigurationSchemaTests {
             "inputs": ("[inputs]\nbogus = 1", "inputs.bogus"),
             "batch_runs": ("[batch_runs]\nbogus = 1", "batch_runs.bogus"),
             "events": ("[events]\nbogus = 1", "events.bogus"),
+            "smart_batch": ("[smart_batch]\nbogus = 1", "smart_batch.bogus"),
             "hosts": ("[[hosts]]\nname = \"a\"\nbogus = 1", "hosts[0].bogus"),
             "hosts.mounts": (
                 "[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/m\", bogus = 1}]",
@@ -114,7 +120,7 @@ struct ConfigurationSchemaTests {
                 "images.allow": .live, "daemon.log_level": .restart, "daemon.on_stop": .live,
                 "daemon.reconcile_interval_seconds": .live, "daemon.orphan_grace_seconds": .live,
                 "daemon.probe_interval_seconds, down_after_failures, host_down_grace_seconds": .live,
-                "batch_runs": .live, "inputs": .restart, "events": .live,
+                "batch_runs": .live, "inputs": .restart, "events": .live, "smart_batch": .live,
             ]
         )
         for group in Dictionary(grouping: ConfigurationSchema.keys, by: \.reportedAs).values {

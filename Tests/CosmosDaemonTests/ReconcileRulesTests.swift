@@ -111,4 +111,37 @@ struct ContainerConfigTests {
         #expect(object["version"] == .number(1) && object["job_id"] == .string("abcdefghjk"))
         #expect(spec["prompt"] == .string("a robot") && spec["controls"] == .object(["edge": .number(0.5)]))
     }
+
+    @Test("a batch run's job.json: each item's inputs in its own folder, the master controls it lacks at weight 0")
+    func batchDocument() throws {
+        var parent = ReconcileRulesTests().job(.starting, attempts: 1)
+        parent.shape = .batchParent
+        parent.spec.controls = ["depth": 0, "edge": 0]
+        var items: [JobRecord] = []
+        for (index, controls) in [["edge": 0.5], ["depth": 0.7]].enumerated() {
+            var item = ReconcileRulesTests().job(.queued, attempts: 0)
+            item.id = "item\(index)abcde"
+            item.shape = .batchItem
+            item.batchIndex = index
+            item.spec.controls = controls
+            item.spec.inputs = ["/data/\(index == 0 ? "a" : "b")/clip.mp4"]
+            items.append(item)
+        }
+        let text = String(decoding: ContainerExecutor.batchDocument(for: parent, items: items), as: UTF8.self)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4 && lines[3] == "]}")
+        var specs: [[String: JSONValue]] = []
+        for line in lines[1...2] {
+            let item = try JSONValue.parse(Data(line.trimmingCharacters(in: CharacterSet(charactersIn: ",")).utf8))
+            guard case .object(let object) = item, case .object(let spec)? = object["spec"] else {
+                Issue.record("not an item: \(line)")
+                return
+            }
+            specs.append(spec)
+        }
+        #expect(specs[0]["inputs"] == .array([.string("/cosmos/in/0/clip.mp4")]))
+        #expect(specs[1]["inputs"] == .array([.string("/cosmos/in/1/clip.mp4")]))
+        #expect(specs[0]["controls"] == .object(["edge": .number(0.5), "depth": .number(0)]))
+        #expect(specs[1]["controls"] == .object(["edge": .number(0), "depth": .number(0.7)]))
+    }
 }

@@ -181,6 +181,22 @@ enum ConfigurationSchema {
             reportedAs: "events",
             "…or as soon as it has gathered this many entries. Applies to streams opened after a reload."
         ),
+        integer(
+            "smart_batch.default_setup_seconds",
+            0...86_400,
+            \.smartBatch.defaultSetupSeconds,
+            .live,
+            reportedAs: "smart_batch",
+            "Seconds to start a container and load the model (L), until the cost model has learned it."
+        ),
+        integer(
+            "smart_batch.default_item_seconds",
+            1...86_400,
+            \.smartBatch.defaultItemSeconds,
+            .live,
+            reportedAs: "smart_batch",
+            "Seconds per item (c), until the cost model has learned it."
+        ),
         host("name", "letters, digits, `-`, `_`, `.`", default: "required", "The host's name, unique."),
         host(
             "docker",

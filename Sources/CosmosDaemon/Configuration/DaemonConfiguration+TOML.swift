@@ -92,6 +92,11 @@ extension DaemonConfiguration {
             try parseScalars(events, table: "events", into: &config)
         }
 
+        if let smart = try table(root, "smart_batch", prefix: "") {
+            try checkKeys(smart, table: "smart_batch", prefix: "smart_batch.")
+            try parseScalars(smart, table: "smart_batch", into: &config)
+        }
+
         if let hosts = root["hosts"] {
             guard let array = hosts.array else {
                 throw ConfigurationError(key: "hosts", reason: "must be an array of tables ([[hosts]])")

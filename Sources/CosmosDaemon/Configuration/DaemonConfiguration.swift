@@ -38,6 +38,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var batchRunLimits = BatchRun.Limits()
     /// How event streams gather entries into windows (`[events]`).
     public var events = EventWindowSettings()
+    /// The cost model's defaults before it has learned (`[smart_batch]`).
+    public var smartBatch = SmartBatchSettings()
 
     /// What a graceful stop does with running containers.
     public enum OnStop: String, Sendable, Equatable, CaseIterable {
@@ -209,4 +211,19 @@ public struct EventWindowSettings: Sendable, Equatable {
     public var windowEvents: Int = 10
 
     public init() {}
+}
+
+/// `[smart_batch]`: what the cost model assumes before it has measured enough runs.
+public struct SmartBatchSettings: Sendable, Equatable {
+    /// L: seconds to start a container and load the model.
+    public var defaultSetupSeconds: Int = 60
+    /// c: seconds per item.
+    public var defaultItemSeconds: Int = 300
+
+    public init() {}
+
+    /// The defaults as an estimate.
+    public var defaults: CostModel.Estimate {
+        CostModel.Estimate(setupSeconds: Double(defaultSetupSeconds), itemSeconds: Double(defaultItemSeconds))
+    }
 }

@@ -45,6 +45,12 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
                 return APIError(.conflict, "invalid_move", error.description)
             case .invalidPosition: return APIError(.badRequest, "invalid_request", error.description)
             }
+        case let error as SmartBatchError:
+            switch error {
+            case .notPaused: return APIError(.conflict, "not_paused", error.description)
+            case .noAnalysis, .noExecutedPlan: return APIError(.notFound, "no_analysis", error.description)
+            case .stale: return APIError(.conflict, "stale_analysis", error.description)
+            }
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, "body_too_large", "request body is larger than the 16 MiB limit")
         case let error as HTTPError where error.status == .contentTooLarge:

@@ -18,6 +18,7 @@ struct ControlAPI: Sendable {
         JobsController(commands: commands, queries: queries).register(on: router)
         BatchesController(commands: commands, queries: queries).register(on: router)
         HostsController(commands: commands, queries: queries).register(on: router)
+        SmartBatchController(commands: commands, queries: queries).register(on: router)
         EventsController(streamer: events).register(on: router)
     }
 }
@@ -47,6 +48,22 @@ enum RequestParts {
             throw SpecError(field: "jobs", reason: "expected \(shape)")
         }
         return object
+    }
+
+    /// The body decoded as `type`, or nil when it is empty (every field has a default).
+    static func decodeOptional<Body: Decodable>(_ type: Body.Type, _ request: Request, context: some ControlContext)
+        async throws -> Body?
+    {
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        guard body.readableBytes > 0 else { return nil }
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer: body))
+        } catch DecodingError.typeMismatch(_, let mismatch) {
+            let field = mismatch.codingPath.map(\.stringValue).joined(separator: ".")
+            throw InvalidRequest(field: field.isEmpty ? "body" : field, reason: "has the wrong type")
+        } catch {
+            throw InvalidRequest(field: "body", reason: "is not the expected JSON object")
+        }
     }
 
     /// The `jobs` array of a submit-like body.

@@ -15,11 +15,14 @@ extension AttemptRunner {
     enum ProgressLine: Sendable {
         case item(BatchRun.Progress)
         case job(JobProgress)
+        /// `##cosmos model-loaded`, written when the container printed it.
+        case modelLoaded(Date)
     }
 
-    /// A `##cosmos progress` line of the container's stdout; nil for any other line.
-    func progressLine(_ message: [UInt8]) -> ProgressLine? {
+    /// A `##cosmos progress` or `##cosmos model-loaded` line of the container's stdout; nil for any other line.
+    func progressLine(_ message: [UInt8], at time: Date) -> ProgressLine? {
         let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .newlines)
+        if text == "##cosmos model-loaded" || text.hasPrefix("##cosmos model-loaded ") { return .modelLoaded(time) }
         guard text.hasPrefix("##cosmos progress ") else { return nil }
         switch job.shape {
         case .batchParent: return BatchRun.Progress.parse(text).map(ProgressLine.item)
@@ -30,6 +33,16 @@ extension AttemptRunner {
 
     /// Records one window of progress lines in one transaction.
     func record(_ window: [ProgressLine]) async {
+        if let loaded = window.compactMap({ if case .modelLoaded(let time) = $0 { time } else { nil } }).first {
+            do {
+                _ = try await database.noteModelLoaded(job.id, attempt: job.attempts, at: loaded)
+            } catch {
+                logger.warning(
+                    "recording the model load failed",
+                    metadata: metadata.merging(["error": "\(error)"]) { $1 }
+                )
+            }
+        }
         let items = window.compactMap { if case .item(let line) = $0 { line } else { nil } }
         await noteProgress(items)
         guard let last = window.compactMap({ if case .job(let line) = $0 { line } else { nil } }).last else { return }

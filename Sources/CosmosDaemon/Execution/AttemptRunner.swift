@@ -276,7 +276,7 @@ struct AttemptRunner: Sendable {
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message, stream: chunk.stream, timestamp: timestamp)
                 cursor = timestamp
-                if chunk.stream == .stdout, let line = progressLine(message) { lines.yield(line) }
+                if chunk.stream == .stdout, let line = progressLine(message, at: timestamp.date) { lines.yield(line) }
                 FaultInjection.hit(.whileWaiting)
             }
             lines.finish()

@@ -10,7 +10,8 @@ import TarArchive
 
 /// Staging: `/cosmos/job.json`, `/cosmos/out/` and the job's inputs, in one streamed archive.
 extension ContainerExecutor {
-    /// Uploads `/cosmos/job.json`, an empty `/cosmos/out/` and every input as `/cosmos/in/<file name>`.
+    /// Uploads `/cosmos/job.json`, an empty `/cosmos/out/` and every input as `/cosmos/in/<file name>` (a batch
+    /// run's item's as `/cosmos/in/<index>/<file name>`).
     ///
     /// The archive is put at `/` with the `cosmos/` entries inside (the archive API needs existing parents).
     /// Inputs are checked again for the job's owner, opened without following a last link, and read through
@@ -29,23 +30,42 @@ extension ContainerExecutor {
                 mode: 0o644
             ),
         ]
-        if !job.spec.inputs.isEmpty {
-            let owner = CallerIdentity.lookup(uid: UInt32(job.ownerUid))
-            let policy = InputPolicy(settings: inputs)
-            for path in job.spec.inputs {
-                let fd = try Self.openChecked(path, policy: policy, owner: owner)
-                descriptors.append(fd)
-                sources.append(
-                    .file(
-                        path: "cosmos/in/" + JobSpec.inputFileName(path),
-                        url: URL(fileURLWithPath: "/proc/self/fd/\(fd)"),
-                        mode: 0o644
-                    )
-                )
+        let policy = InputPolicy(settings: inputs)
+        if let items {
+            // Each item's inputs in its own folder, checked for the item's owner: names may repeat across items.
+            for item in items where !item.spec.inputs.isEmpty {
+                let folder = BatchRun.inputFolder(index: item.batchIndex ?? 0)
+                sources.append(.directory(path: folder, mode: 0o755))
+                try stageInputs(of: item, into: folder, policy: policy, sources: &sources, descriptors: &descriptors)
             }
+        } else {
+            try stageInputs(of: job, into: "cosmos/in", policy: policy, sources: &sources, descriptors: &descriptors)
         }
         let chunks = try TarWriter().archiveChunks(sources)
         try await engine(for: job.host).putArchive(containerID, at: "/", archive: .chunks(chunks))
+    }
+
+    /// Adds `job`'s inputs to `sources` as `<folder>/<file name>`, each checked for the job's owner and opened.
+    private func stageInputs(
+        of job: JobRecord,
+        into folder: String,
+        policy: InputPolicy,
+        sources: inout [TarSource],
+        descriptors: inout [Int32]
+    ) throws {
+        guard !job.spec.inputs.isEmpty else { return }
+        let owner = CallerIdentity.lookup(uid: UInt32(job.ownerUid))
+        for path in job.spec.inputs {
+            let fd = try Self.openChecked(path, policy: policy, owner: owner)
+            descriptors.append(fd)
+            sources.append(
+                .file(
+                    path: folder + "/" + JobSpec.inputFileName(path),
+                    url: URL(fileURLWithPath: "/proc/self/fd/\(fd)"),
+                    mode: 0o644
+                )
+            )
+        }
     }
 
     /// Writes `/cosmos/cancel` into a running batch run: the indices of the items to skip, one per line.

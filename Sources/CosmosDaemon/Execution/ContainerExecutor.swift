@@ -148,30 +148,38 @@ final class ContainerExecutor: Sendable {
         var text =
             "{\"version\":1,\"kind\":\"batch\",\"job_id\":\(JSONValue.string(parent.id).jsonString()),"
             + "\"attempt\":\(parent.attempts),\"items\":[\n"
+        // A mixed smart batch's parent names the master controls (weight 0): each item gets those it lacks at 0.
+        let master = parent.spec.controls.mapValues { _ in 0.0 }
         let lines = items.map { item in
-            JSONValue.object([
-                "index": .number(Double(item.batchIndex ?? 0)),
+            let index = item.batchIndex ?? 0
+            var spec = item.spec
+            spec.controls.merge(master) { own, _ in own }
+            return JSONValue.object([
+                "index": .number(Double(index)),
                 "job_id": .string(item.id),
-                "spec": specDocument(item),
+                "spec": specDocument(item, spec: spec, inputFolder: "/" + BatchRun.inputFolder(index: index)),
             ]).jsonString()
         }
         text += lines.joined(separator: ",\n") + (lines.isEmpty ? "" : "\n") + "]}\n"
         return Array(text.utf8)
     }
 
-    /// One job's spec as the container sees it (inputs named by their in-container paths).
-    static func specDocument(_ job: JobRecord) -> JSONValue {
+    /// One job's spec as the container sees it (inputs named by their in-container paths in `inputFolder`).
+    static func specDocument(_ job: JobRecord, spec given: JobSpec? = nil, inputFolder: String = "/cosmos/in")
+        -> JSONValue
+    {
+        let source = given ?? job.spec
         var spec: [String: JSONValue] = [
-            "name": job.spec.name.map(JSONValue.string) ?? .null,
+            "name": source.name.map(JSONValue.string) ?? .null,
             "kind": .string(job.displayedKind),
             "image": .string(job.image),
             "gpus": .number(Double(job.gpus)),
-            "prompt": job.spec.prompt.map(JSONValue.string) ?? .null,
-            "controls": .object(job.spec.controls.mapValues(JSONValue.number)),
-            "params": .object(job.spec.params),
-            "inputs": .array(job.spec.inputs.map { .string("/cosmos/in/" + JobSpec.inputFileName($0)) }),
+            "prompt": source.prompt.map(JSONValue.string) ?? .null,
+            "controls": .object(source.controls.mapValues(JSONValue.number)),
+            "params": .object(source.params),
+            "inputs": .array(source.inputs.map { .string(inputFolder + "/" + JobSpec.inputFileName($0)) }),
         ]
-        if let command = job.spec.command { spec["command"] = .array(command.map(JSONValue.string)) }
+        if let command = source.command { spec["command"] = .array(command.map(JSONValue.string)) }
         return .object(spec)
     }
 
