@@ -135,11 +135,14 @@ struct SmartBatchExecute: AsyncParsableCommand {
                     let plan = try await client.send(.GET, APIPath.smartBatch, as: SmartBatchPlanView.self)
                     SmartBatch.printPlan(plan)
                     print("")
-                    // A terminal's stdout is line-buffered: the lines above are out; the question goes unbuffered.
-                    let question = "execute \(plan.id): \(plan.jobsBefore) jobs into \(plan.runsAfter) runs? [y/N] "
-                    FileHandle.standardOutput.write(Data(question.utf8))
-                    guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                        throw CLIError.usage("not executed")
+                    // A stale plan is not worth a question: the daemon refuses it below. The lines above are out
+                    // (a terminal's stdout is line-buffered); the question goes unbuffered.
+                    if !plan.stale {
+                        let question = "execute \(plan.id): \(plan.jobsBefore) jobs into \(plan.runsAfter) runs? [y/N] "
+                        FileHandle.standardOutput.write(Data(question.utf8))
+                        guard readLine().map({ ["y", "yes"].contains($0.lowercased()) }) == true else {
+                            throw CLIError.usage("not executed")
+                        }
                     }
                 }
                 let executed = try await client.send(

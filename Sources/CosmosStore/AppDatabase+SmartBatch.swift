@@ -257,6 +257,9 @@ extension AppDatabase {
     /// Only inference runs count: they are what smart batching groups.
     static func recordCostSample(_ db: Database, run: JobRecord, items: [JobRecord]?, now: Date) throws {
         guard run.kind == .inference, let started = run.startedAt else { return }
+        // The items the run worked on: those cancelled before or during it count for nothing.
+        let worked = items?.filter { $0.state != .cancelled } ?? [run]
+        guard !worked.isEmpty else { return }
         let controls = Array(Set((items ?? [run]).flatMap(\.spec.activeControls))).sorted()
         let key = controls.joined(separator: ",")
         try db.execute(
@@ -265,7 +268,7 @@ extension AppDatabase {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                run.image, key, items?.count ?? 1, max(now.timeIntervalSince(started), 0), run.loadSeconds, run.host,
+                run.image, key, worked.count, max(now.timeIntervalSince(started), 0), run.loadSeconds, run.host,
                 now,
             ]
         )

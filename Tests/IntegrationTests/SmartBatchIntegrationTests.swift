@@ -149,6 +149,33 @@ struct SmartBatchIntegrationTests {
         }
     }
 
+    @Test("on a terminal execute asks first: no leaves the queue as it was, yes executes")
+    func confirmation() throws {
+        try withDaemon { daemon in
+            try pause(daemon)
+            let ids = try submit(daemon, [line("a", ["edge": 1]), line("b", ["edge": 1])])
+            let plan = try daemon.ctlJSON(SmartBatchPlanView.self, ["smart-batch", "analyze"])
+            // script(1) runs cosmosctl on a pseudo-terminal and types our answer into it.
+            let command = [
+                DaemonHarness.binDirectory + "/cosmosctl", "--socket", daemon.socket, "smart-batch", "execute",
+                "--keep-paused",
+            ].joined(separator: " ")
+            let declined = DaemonHarness.run("/usr/bin/script", ["-qec", command, "/dev/null"], stdin: "n\n")
+            #expect(declined.status != 0, "\(declined.stdout)")
+            #expect(declined.stdout.contains("execute \(plan.id): 2 jobs into 1 runs? [y/N]"), "\(declined.stdout)")
+            #expect(declined.stdout.contains("not executed"), "\(declined.stdout)")
+            #expect(
+                try daemon.ctlJSON([JobView].self, ["list"]).allSatisfy { $0.parentId == nil && $0.kind == "inference" }
+            )
+
+            let accepted = DaemonHarness.run("/usr/bin/script", ["-qec", command, "/dev/null"], stdin: "y\n")
+            #expect(accepted.status == 0 && accepted.stdout.contains("executed \(plan.id)"), "\(accepted.stdout)")
+            #expect(accepted.stdout.contains("queue still paused"), "--keep-paused: \(accepted.stdout)")
+            #expect(try ids.map { try daemon.show($0).parentId }.allSatisfy { $0 != nil })
+            #expect(try daemon.ctlJSON(StatusView.self, ["status"]).paused)
+        }
+    }
+
     @Test("a daemon restart between analyze and execute keeps the analysis")
     func restart() throws {
         try withDaemon { daemon in
