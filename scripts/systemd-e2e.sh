@@ -307,6 +307,28 @@ else
     fail "journal" "no entry with JOB_ID=$JOB; the daemon's own entries: $transports"
 fi
 
+# 4b. Audit: a pause by root and a refused cancel by another user are journal entries with AUDIT=1 and their fields.
+step "audit"
+COSMOS_GID=$(in_c getent group cosmos | cut -d: -f3)
+in_c cosmosctl pause >/dev/null 2>&1
+in_c cosmosctl resume >/dev/null 2>&1
+refused_rc=0
+refused=$(in_c setpriv --reuid=1002 --regid=1002 --groups="$COSMOS_GID" cosmosctl cancel "${JOB:-none}" 2>&1) || refused_rc=$?
+audit_has() { # FIELD VALUE ...
+    in_c journalctl -u "$UNIT" AUDIT=1 -o json --no-pager 2>/dev/null |
+        python3 "$HELPERS/journal_field.py" "$@" >>"$WORK/audit.out"
+}
+if [[ -z $JOB ]]; then
+    fail "audit" "no job to cancel"
+elif ((refused_rc != 4)); then
+    fail "audit" "uid 1002's cancel of $JOB exited $refused_rc, not 4: $refused"
+elif wait_for 10 audit_has ACTION pause CALLER_UID 0 TARGET queue RESULT ok &&
+    wait_for 10 audit_has ACTION cancel CALLER_UID 1002 TARGET "job $JOB" RESULT "refused: job $JOB belongs to uid 0*"; then
+    pass "audit" "journalctl -u $UNIT AUDIT=1: $(tr '\n' ' ' <"$WORK/audit.out")"
+else
+    fail "audit" "missing audit entries; found: $(cat "$WORK/audit.out" 2>/dev/null); cancel said: $refused"
+fi
+
 # 5. Watchdog: a SIGSTOPped daemon is killed and restarted; its running job is adopted and runs once.
 step "watchdog"
 watchdog_check() {
@@ -451,28 +473,52 @@ else
 fi
 in_c systemctl stop "$UNIT.socket" "$UNIT" >/dev/null 2>&1 || true
 
-# 10. The maintenance unit (placeholder integrity check) runs as cosmos and succeeds.
+# 10. The maintenance unit runs `cosmosctl maintenance run` as cosmos against the running daemon and succeeds.
 step "maintenance"
-if out=$(in_c timeout 120 systemctl start cosmos-worker-maintenance.service 2>&1); then
-    line=$(in_c journalctl -u cosmos-worker-maintenance.service --no-pager -o cat 2>/dev/null | grep -m1 integrity_check)
-    if [[ $line == *"integrity_check: ok"* ]]; then
-        pass "maintenance" "cosmos-worker-maintenance.service: $line"
+in_c systemctl start "$UNIT" >/dev/null 2>&1 || true
+daemon_answers() { in_c cosmosctl status >/dev/null 2>&1; }
+if ! wait_for 60 daemon_answers; then
+    fail "maintenance" "the daemon did not answer after a start: $(journal_tail 3)"
+elif out=$(in_c timeout 120 systemctl start cosmos-worker-maintenance.service 2>&1); then
+    report=$(in_c journalctl -u cosmos-worker-maintenance.service --no-pager -o cat 2>/dev/null | tr '\n' ' ')
+    if [[ $report == *"check: ok"* && $report == *"pruned: "* && $report == *"swept: "* ]]; then
+        pass "maintenance" "cosmos-worker-maintenance.service: $report"
     elif [[ $(unit_prop_of cosmos-worker-maintenance.service ConditionResult) == no ]]; then
         fail "maintenance" "skipped: ConditionPathExists=/var/lib/cosmos-worker/cosmos.db is false (no database)"
     else
-        fail "maintenance" "ran, but no 'integrity_check: ok' in its journal (${line:-nothing})"
+        fail "maintenance" "ran, but its journal has no 'pruned:', 'swept:' and 'check: ok' lines: ${report:-nothing}"
     fi
 else
     fail "maintenance" "systemctl start cosmos-worker-maintenance.service: $out; $(in_c journalctl -u cosmos-worker-maintenance.service --no-pager -o cat -n 3 2>&1 | tr '\n' ' ')"
 fi
 
-# 11. The timer unit is valid and schedules a run.
-if next=$(in_c systemctl start cosmos-worker-maintenance.timer 2>&1) &&
-    next=$(unit_prop_of cosmos-worker-maintenance.timer NextElapseUSecRealtime) && [[ -n $next ]]; then
-    pass "maintenance-timer" "cosmos-worker-maintenance.timer active, next run $next"
+# 11. The timer starts the maintenance unit and the unit ends successfully (a test drop-in fires it 2 s after
+# the timer starts, with no random delay), and its daily schedule is valid.
+step "maintenance-timer"
+in_c mkdir -p /etc/systemd/system/cosmos-worker-maintenance.timer.d
+in_ci sh -c 'cat >/etc/systemd/system/cosmos-worker-maintenance.timer.d/e2e.conf' <<'DROPIN'
+[Timer]
+OnActiveSec=2s
+RandomizedDelaySec=0
+AccuracySec=1s
+DROPIN
+in_c systemctl daemon-reload
+runs_before=$(in_c journalctl -u cosmos-worker-maintenance.service --no-pager -o cat 2>/dev/null | grep -c '^check: ')
+timer_ran() {
+    local runs
+    runs=$(in_c journalctl -u cosmos-worker-maintenance.service --no-pager -o cat 2>/dev/null | grep -c '^check: ')
+    ((runs > runs_before)) && [[ $(unit_prop_of cosmos-worker-maintenance.service ActiveState) == inactive ]]
+}
+if ! out=$(in_c systemctl start cosmos-worker-maintenance.timer 2>&1); then
+    fail "maintenance-timer" "systemctl start cosmos-worker-maintenance.timer: $out"
+elif wait_for 60 timer_ran && [[ $(unit_prop_of cosmos-worker-maintenance.service Result) == success ]]; then
+    pass "maintenance-timer" "the timer ran cosmos-worker-maintenance.service; Result=success; next run $(unit_prop_of cosmos-worker-maintenance.timer NextElapseUSecRealtime)"
 else
-    fail "maintenance-timer" "$next"
+    fail "maintenance-timer" "no successful run from the timer: Result=$(unit_prop_of cosmos-worker-maintenance.service Result), $(in_c journalctl -u cosmos-worker-maintenance.service --no-pager -o cat -n 3 2>&1 | tr '\n' ' ')"
 fi
+in_c rm -rf /etc/systemd/system/cosmos-worker-maintenance.timer.d
+in_c systemctl daemon-reload
+in_c systemctl stop cosmos-worker-maintenance.timer "$UNIT" >/dev/null 2>&1 || true
 
 # 12. Uninstall keeps the state; --purge removes it.
 step "uninstall"

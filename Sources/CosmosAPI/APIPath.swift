@@ -16,6 +16,7 @@ public enum APIPath {
     public static let smartBatch = "/v1/smart-batch"
     /// The learned cost model.
     public static let costModel = "/v1/cost-model"
+    public static let maintenance = "/v1/maintenance"
 
     /// `/v1/smart-batch/{action}`.
     public static func smartBatch(_ action: SmartBatchAction) -> String { "/v1/smart-batch/\(action.rawValue)" }

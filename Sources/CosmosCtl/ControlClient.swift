@@ -27,9 +27,10 @@ struct ControlClient: Sendable {
         _ path: String,
         query: [(String, String)] = [],
         body: (some Encodable)? = nil as Int?,
-        as: Response.Type
+        as: Response.Type,
+        timeout: TimeAmount = .seconds(120)
     ) async throws -> Response {
-        let response = try await execute(method, path, query: query, body: body, timeout: .seconds(120))
+        let response = try await execute(method, path, query: query, body: body, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 512 * 1024 * 1024)
         try check(response.status, bytes)
         do {

@@ -163,7 +163,13 @@ extension AppDatabase {
     }
 
     /// Moves all queued and held jobs of the batch together, keeping their order.
-    public func moveBatch(_ id: String, to target: MoveTarget) async throws -> BatchRecord {
+    ///
+    /// `passing` is called as for ``move(_:to:passing:)``, for each job of the batch that moves.
+    public func moveBatch(
+        _ id: String,
+        to target: MoveTarget,
+        passing: (@Sendable (Set<Int>) throws -> Void)? = nil
+    ) async throws -> BatchRecord {
         try await writer.write { db in
             _ = try Self.fetchBatch(db, id)
             let waiting = try Self.jobsOfBatch(db, id).filter { $0.state.isInQueue && $0.parentId == nil }
@@ -171,9 +177,9 @@ extension AppDatabase {
             switch target {
             case .top, .after:
                 // Each lands first (or right after the anchor): go in reverse so the first ends first.
-                for job in waiting.reversed() { _ = try Self.move(db, job.id, to: target) }
+                for job in waiting.reversed() { _ = try Self.move(db, job.id, to: target, passing: passing) }
             case .bottom, .before, .position:
-                for job in waiting { _ = try Self.move(db, job.id, to: target) }
+                for job in waiting { _ = try Self.move(db, job.id, to: target, passing: passing) }
             }
             return try Self.fetchBatch(db, id)
         }

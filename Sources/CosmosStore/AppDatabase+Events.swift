@@ -22,6 +22,18 @@ extension AppDatabase {
             add("job_id", filter.jobs.map { $0.sorted() })
             add("batch_id", filter.batches.map { $0.sorted() })
             add("type", filter.types.map { $0.map(\.rawValue).sorted() })
+            if let owner = filter.owner {
+                let shared = EventFilter.sharedTypes
+                conditions.append(
+                    """
+                    (job_id IN (SELECT id FROM job WHERE owner_uid = ?)
+                     OR (job_id IS NULL AND batch_id IN (SELECT id FROM batch WHERE owner_uid = ?))
+                     OR type IN (\(databaseQuestionMarks(count: shared.count))))
+                    """
+                )
+                arguments += [owner, owner]
+                arguments += StatementArguments(shared.map(\.rawValue))
+            }
             arguments += [limit]
             return try Row.fetchAll(
                 db,

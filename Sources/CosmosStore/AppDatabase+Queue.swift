@@ -113,21 +113,27 @@ extension AppDatabase {
     }
 
     /// Jobs in queue order (with positions) followed by all others by creation time, optionally of one state.
-    public func list(state: JobState? = nil, limit: Int? = nil) async throws -> [RankedJob] {
+    ///
+    /// With `owner`, only that uid's jobs are listed; their positions stay their places in the whole queue.
+    public func list(state: JobState? = nil, limit: Int? = nil, owner: Int? = nil) async throws -> [RankedJob] {
         try await writer.read { db in
             let limitSQL = limit.map { " LIMIT \(max(0, $0))" } ?? ""
             var result: [RankedJob] = []
             if state == nil || state?.isInQueue == true {
+                // Positions count every queued job, so an owner's list reads the whole queue.
                 let queued = try JobRecord.fetchAll(
                     db,
-                    sql: "SELECT * FROM \(queueTable) WHERE \(inQueue) ORDER BY priority DESC, seq\(limitSQL)"
+                    sql: "SELECT * FROM \(queueTable) WHERE \(inQueue) ORDER BY priority DESC, seq"
+                        + (owner == nil ? limitSQL : "")
                 )
-                for (index, job) in queued.enumerated() where state == nil || job.state == state {
+                for (index, job) in queued.enumerated()
+                where (state == nil || job.state == state) && (owner == nil || job.ownerUid == owner) {
                     result.append(RankedJob(job: job, position: index + 1))
                 }
             }
             if state == nil || state?.isInQueue == false {
-                let stateSQL = state.map { "state = '\($0.rawValue)'" } ?? "NOT (\(inQueue))"
+                var stateSQL = state.map { "state = '\($0.rawValue)'" } ?? "NOT (\(inQueue))"
+                if let owner { stateSQL += " AND owner_uid = \(owner)" }
                 let others = try JobRecord.fetchAll(
                     db,
                     sql: "SELECT * FROM job WHERE \(stateSQL) ORDER BY created_at, id\(limitSQL)"
@@ -155,18 +161,46 @@ extension AppDatabase {
 
 extension AppDatabase {
     /// Moves a queued or held job within its priority level; returns it with its new position.
-    public func move(_ id: String, to target: MoveTarget) async throws -> RankedJob {
+    ///
+    /// `passing`, when given, is called with the owners of the queued jobs the move puts this job ahead of
+    /// (before anything changes); when it throws, nothing moves.
+    public func move(
+        _ id: String,
+        to target: MoveTarget,
+        passing: (@Sendable (Set<Int>) throws -> Void)? = nil
+    ) async throws -> RankedJob {
         try await writer.write { db in
-            let job = try Self.move(db, id, to: target)
+            let job = try Self.move(db, id, to: target, passing: passing)
             return RankedJob(job: job, position: try Self.position(db, of: job))
         }
     }
 
     /// Moves a job inside the caller's transaction.
-    static func move(_ db: Database, _ id: String, to target: MoveTarget) throws -> JobRecord {
+    static func move(
+        _ db: Database,
+        _ id: String,
+        to target: MoveTarget,
+        passing: ((Set<Int>) throws -> Void)? = nil
+    ) throws -> JobRecord {
         var job = try Self.fetchJob(db, id)
         guard job.state.isInQueue, job.parentId == nil else {
             throw StoreError.notInQueue(jobID: id, state: job.state)
+        }
+        let (oldSeq, priority) = (job.seq, job.priority)
+        // The job lands right before `anchor`: it passes the jobs from the anchor up to its old place.
+        func placeBefore(_ anchor: Int64) throws -> Int64 {
+            if let passing, anchor < oldSeq {
+                let owners = try Int.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT owner_uid FROM \(queueTable)
+                        WHERE \(inQueue) AND priority = ? AND seq >= ? AND seq < ? AND id != ?
+                        """,
+                    arguments: [priority, anchor, oldSeq, id]
+                )
+                try passing(Set(owners))
+            }
+            return try Self.keyBefore(db, anchor, priority: priority, moving: id)
         }
         // Neighbours are looked up without the moving job; only a respace parks it (see keyBefore).
         switch target {
@@ -179,7 +213,7 @@ extension AppDatabase {
                 arguments: [job.priority, id]
             )
             if let first, first != job.seq {
-                job.seq = try Self.keyBefore(db, first, priority: job.priority, moving: id)
+                job.seq = try placeBefore(first)
             }
         case .before(let otherID), .after(let otherID):
             guard otherID != id else { throw StoreError.moveRelativeToItself(id) }
@@ -196,13 +230,13 @@ extension AppDatabase {
                 )
             }
             if case .before = target {
-                job.seq = try Self.keyBefore(db, other.seq, priority: job.priority, moving: id)
+                job.seq = try placeBefore(other.seq)
             } else if let next = try Int64.fetchOne(
                 db,
                 sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND seq > ? AND id != ?",
                 arguments: [job.priority, other.seq, id]
             ) {
-                job.seq = try Self.keyBefore(db, next, priority: job.priority, moving: id)
+                job.seq = try placeBefore(next)
             } else {
                 job.seq = try Self.allocateSeq(db)
             }
@@ -219,7 +253,7 @@ extension AppDatabase {
             if let occupant {
                 let priority: Int = occupant["priority"]
                 if priority == job.priority {
-                    job.seq = try Self.keyBefore(db, occupant["seq"], priority: job.priority, moving: id)
+                    job.seq = try placeBefore(occupant["seq"])
                 } else if priority < job.priority {
                     // Position n lies below this level: the job goes to the bottom of its level.
                     job.seq = try Self.allocateSeq(db)
@@ -228,7 +262,7 @@ extension AppDatabase {
                     sql: "SELECT MIN(seq) FROM \(queueTable) WHERE \(inQueue) AND priority = ? AND id != ?",
                     arguments: [job.priority, id]
                 ), first != job.seq {
-                    job.seq = try Self.keyBefore(db, first, priority: job.priority, moving: id)
+                    job.seq = try placeBefore(first)
                 }
             } else {
                 job.seq = try Self.allocateSeq(db)

@@ -20,6 +20,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case batchRunRetry(String)
     /// Only a finished batch can be deleted.
     case batchNotFinished(id: String, status: String)
+    /// An online backup could not be written or did not pass its check.
+    case backupFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -43,6 +45,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case .batchNotFinished(let id, let status):
             "batch \(id) is \(status): only a completed, failed or cancelled batch with nothing running can be "
                 + "deleted; `cosmosctl batch cancel \(id) --running` ends it"
+        case .backupFailed(let path, let reason):
+            "backup to \(path) failed: \(reason); the old file there, if any, is unchanged (check the folder exists "
+                + "and the daemon may write there: under systemd, inside /var/lib/cosmos-worker)"
         }
     }
 }

@@ -28,6 +28,9 @@ struct CosmosWorker: AsyncParsableCommand {
         let logger = Logger(label: "cosmos-worker")
         do {
             try await buildDaemon(configuration: configuration, configurationPath: config, logger: logger).run()
+        } catch let error as ConfigurationError {
+            logger.critical("refusing to start: \(error)")
+            throw ExitCode(78)
         } catch {
             logger.critical("cosmos-worker stopped: \(error)")
             throw ExitCode.failure

@@ -14,16 +14,24 @@ struct ConfigurationSchemaTests {
     func allowedNames() {
         #expect(
             ConfigurationSchema.allowedNames(in: "") == [
-                "daemon", "images", "hosts", "inputs", "batch_runs", "events", "smart_batch",
+                "daemon", "images", "hosts", "inputs", "batch_runs", "events", "smart_batch", "access",
+                "maintenance",
             ]
         )
+        #expect(
+            ConfigurationSchema.allowedNames(in: "maintenance") == [
+                "prune_days", "prune_outputs", "event_retention_days", "vacuum", "backup_path", "check", "sweep",
+            ]
+        )
+        #expect(ConfigurationSchema.allowedNames(in: "access") == ["admin_group", "private"])
         #expect(ConfigurationSchema.allowedNames(in: "events") == ["window_ms", "window_events"])
         #expect(
             ConfigurationSchema.allowedNames(in: "smart_batch") == ["default_setup_seconds", "default_item_seconds"]
         )
         #expect(
             ConfigurationSchema.allowedNames(in: "daemon") == [
-                "socket", "state_dir", "policy", "stop_timeout_seconds", "max_attempts", "durable_commits",
+                "socket", "socket_group", "state_dir", "policy", "stop_timeout_seconds", "max_attempts",
+                "durable_commits",
                 "log_level", "on_stop", "shutdown_timeout_seconds", "reconcile_interval_seconds",
                 "orphan_grace_seconds", "probe_interval_seconds", "down_after_failures", "host_down_grace_seconds",
             ]
@@ -68,6 +76,8 @@ struct ConfigurationSchemaTests {
             "batch_runs": ("[batch_runs]\nbogus = 1", "batch_runs.bogus"),
             "events": ("[events]\nbogus = 1", "events.bogus"),
             "smart_batch": ("[smart_batch]\nbogus = 1", "smart_batch.bogus"),
+            "access": ("[access]\nbogus = 1", "access.bogus"),
+            "maintenance": ("[maintenance]\nbogus = 1", "maintenance.bogus"),
             "hosts": ("[[hosts]]\nname = \"a\"\nbogus = 1", "hosts[0].bogus"),
             "hosts.mounts": (
                 "[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/m\", bogus = 1}]",
@@ -121,6 +131,7 @@ struct ConfigurationSchemaTests {
                 "daemon.reconcile_interval_seconds": .live, "daemon.orphan_grace_seconds": .live,
                 "daemon.probe_interval_seconds, down_after_failures, host_down_grace_seconds": .live,
                 "batch_runs": .live, "inputs": .restart, "events": .live, "smart_batch": .live,
+                "daemon.socket_group": .restart, "access": .live, "maintenance": .live,
             ]
         )
         for group in Dictionary(grouping: ConfigurationSchema.keys, by: \.reportedAs).values {
@@ -215,6 +226,8 @@ struct ConfigurationSchemaTests {
             let others: [String: String] = [
                 "daemon.socket": "\"/tmp/other.sock\"", "daemon.state_dir": "\"/tmp/other-state\"",
                 "images.allow": "[\"a/*\"]", "inputs.allow_roots": "[\"/data\"]",
+                "daemon.socket_group": "\"users\"", "access.admin_group": "\"gpu-admins\"",
+                "maintenance.backup_path": "\"/var/backups/cosmos.db\"",
             ]
             literals = others[key.path].map { [$0] } ?? []
         }

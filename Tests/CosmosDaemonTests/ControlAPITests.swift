@@ -13,16 +13,36 @@ import Testing
     import Glibc
 #endif
 
-/// A request context whose caller is this test process (the socket's SO_PEERCRED is not there in process).
+/// A request context whose caller is this test process (the socket's SO_PEERCRED is not there in process), or the
+/// `uid:gid` a test names in the `x-test-caller` header.
 struct TestControlContext: ControlContext {
     var coreContext: CoreRequestContextStorage
+    /// The caller a test named; nil: this process.
+    var named: PeerCredentials?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
     }
 
     func caller() async throws -> PeerCredentials {
-        PeerCredentials(pid: getpid(), uid: getuid(), gid: getgid())
+        named ?? PeerCredentials(pid: getpid(), uid: getuid(), gid: getgid())
+    }
+}
+
+/// Sets a test request's caller from its `x-test-caller: uid:gid` header.
+struct TestCallerMiddleware: RouterMiddleware {
+    typealias Context = TestControlContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        var context = context
+        if let text = request.headers[HTTPField.Name("x-test-caller")!] {
+            let parts = text.split(separator: ":").compactMap { UInt32($0) }
+            // No process has pid 0 in /proc: the caller's groups are its gid (its user is in no group database).
+            context.named = PeerCredentials(pid: 0, uid: parts[0], gid: parts[1])
+        }
+        return try await next(request, context)
     }
 }
 
@@ -30,18 +50,24 @@ struct TestControlContext: ControlContext {
 @Suite("Control API error mapping")
 struct ControlAPITests {
     /// Runs `body` against the control API over a fresh store and a fake engine.
-    func withAPI(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withAPI(
+        access settings: AccessSettings = AccessSettings(),
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         let harness = try RunnerHarness()
+        // The admin group is gid 4242 here, whatever the machine's group database says.
+        let access = AccessPolicy(settings: { settings }, groupID: { $0 == settings.adminGroup ? 4242 : nil })
         let scheduler = harness.scheduler()
         let registry = HostRegistry(hosts: ["local"], drained: [])
         let router = Router(context: TestControlContext.self)
+        router.add(middleware: TestCallerMiddleware())
         ControlAPI(
             commands: Commands(
                 database: harness.database,
                 scheduler: scheduler,
                 registry: registry,
                 live: harness.live,
-                access: AccessPolicy(),
+                access: access,
                 logger: harness.logger
             ),
             queries: Queries(
@@ -50,7 +76,8 @@ struct ControlAPITests {
                 registry: registry,
                 live: harness.live,
                 instance: "test-instance",
-                statistics: harness.statistics
+                statistics: harness.statistics,
+                access: access
             ),
             events: EventStreamer(
                 database: harness.database,
@@ -192,6 +219,70 @@ struct ControlAPITests {
                 #expect(response.status == .notFound)
                 let problem = try error(response)
                 #expect(problem.message == "host \"nowhere\" is not configured (hosts: local)")
+            }
+        }
+    }
+
+    /// A request as user `uid` (group `gid`).
+    func headers(_ uid: UInt32, _ gid: UInt32 = 100) -> HTTPFields {
+        var fields = HTTPFields()
+        fields[HTTPField.Name("x-test-caller")!] = "\(uid):\(gid)"
+        return fields
+    }
+
+    /// Submits one job as `uid`; returns its id.
+    func submit(_ client: some TestClientProtocol, as uid: UInt32) async throws -> String {
+        let body = ByteBuffer(string: #"{"jobs": [{"image": "img", "command": ["true"]}]}"#)
+        return try await client.execute(uri: APIPath.jobs, method: .post, headers: headers(uid), body: body) {
+            try JSONDecoder().decode(JobsResponse.self, from: Data(buffer: $0.body)).jobs[0].id
+        }
+    }
+
+    @Test("another user's cancel is 403 forbidden, says who may, and leaves the job queued")
+    func forbidden() async throws {
+        try await withAPI { client in
+            let id = try await submit(client, as: 1001)
+            try await client.execute(uri: APIPath.job(id, .cancel), method: .post, headers: headers(1002)) {
+                #expect($0.status == .forbidden)
+                let problem = try error($0)
+                #expect(problem.code == "forbidden")
+                #expect(
+                    problem.message
+                        == "job \(id) belongs to uid 1001: only its owner or an admin (group cosmos-admin) may cancel it"
+                )
+            }
+            try await client.execute(uri: APIPath.job(id), method: .get, headers: headers(1002)) {
+                let job = try JSONDecoder().decode(JobView.self, from: Data(buffer: $0.body))
+                #expect(job.state == .queued)
+            }
+            // The admin group's member may.
+            try await client.execute(uri: APIPath.job(id, .cancel), method: .post, headers: headers(2001, 4242)) {
+                #expect($0.status == .ok)
+            }
+        }
+    }
+
+    @Test("with private, another user's list leaves the job out and its show is 404; an admin sees it")
+    func privateMode() async throws {
+        var settings = AccessSettings()
+        settings.privateData = true
+        try await withAPI(access: settings) { client in
+            let id = try await submit(client, as: 1001)
+            let mine = try await submit(client, as: 1002)
+            try await client.execute(uri: APIPath.jobs, method: .get, headers: headers(1002)) {
+                let jobs = try JSONDecoder().decode(JobsResponse.self, from: Data(buffer: $0.body)).jobs
+                // Positions stay places in the whole queue.
+                #expect(jobs.map(\.id) == [mine] && jobs[0].position == 2)
+            }
+            try await client.execute(uri: APIPath.job(id), method: .get, headers: headers(1002)) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: APIPath.job(id, .logs), method: .get, headers: headers(1002)) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: APIPath.jobs, method: .get, headers: headers(2001, 4242)) {
+                let jobs = try JSONDecoder().decode(JobsResponse.self, from: Data(buffer: $0.body)).jobs
+                #expect(jobs.map(\.id) == [id, mine])
             }
         }
     }

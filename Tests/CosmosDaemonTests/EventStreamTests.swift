@@ -231,7 +231,10 @@ struct EventStreamTests {
         }
         defer { task.cancel() }
         try await waitUntil { collector.text.contains("id: 3\n") }
-        #expect(collector.text.contains("event: jobs.submitted\n"))
+        // Each entry once. Whether the three share one message depends on the machine's load within 100 ms
+        // (closing by size and by time on a controlled clock is tested above), so it is not asserted here.
+        let text = collector.text
+        #expect(text.components(separatedBy: "\"seq\":").count - 1 == 3, "\(text)")
     }
 
     @Test("on shutdown a live stream sends what its open window holds, then ends")

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Reads `journalctl -o json` lines on stdin (helper of scripts/systemd-e2e.sh).
 
-journal_field.py FIELD VALUE   exit 0 and describe the first entry whose FIELD is VALUE, else exit 1
+journal_field.py FIELD VALUE [FIELD VALUE ...]
+                               exit 0 and describe the first entry whose every FIELD is its VALUE (a VALUE
+                               ending in * matches as a prefix), else exit 1
 journal_field.py --summary     one line: how many entries, by _TRANSPORT, and which non-trusted fields occur
 """
 import collections
@@ -39,12 +41,21 @@ def main(argv):
         by = ", ".join(f"{k}:{v}" for k, v in sorted(transports.items()))
         print(f"{count} entries (_TRANSPORT {by or 'none'}); fields: {' '.join(sorted(fields)) or 'none'}")
         return 0
-    field, value = argv[1], argv[2]
+    pairs = list(zip(argv[1::2], argv[2::2]))
+
+    def matches(entry, field, value):
+        got = text(entry.get(field)) if field in entry else None
+        if got is None:
+            return False
+        return got.startswith(value[:-1]) if value.endswith("*") else got == value
+
     for entry in entries():
-        if text(entry.get(field)) == value:
+        if all(matches(entry, field, value) for field, value in pairs):
             keep = ["MESSAGE", "PRIORITY", "_TRANSPORT", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "LOGGER"]
-            shown = {k: text(entry[k]) for k in keep if k in entry}
-            print(f"{field}={value} in {json.dumps(shown, ensure_ascii=False)}")
+            keep += [field for field, _ in pairs]
+            shown = {k: text(entry[k]) for k in dict.fromkeys(keep) if k in entry}
+            wanted = " ".join(f"{field}={value}" for field, value in pairs)
+            print(f"{wanted} in {json.dumps(shown, ensure_ascii=False)}")
             return 0
     return 1
 

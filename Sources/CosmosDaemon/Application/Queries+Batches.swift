@@ -6,8 +6,9 @@ import Foundation
 /// Batch views: progress, ETA, and for `show` the jobs read with the batch.
 extension Queries {
     /// `batch show ID`: the batch and its jobs, read in one transaction so the counts match the jobs.
-    func batch(_ id: String) async throws -> BatchView {
+    func batch(_ id: String, for viewer: CallerIdentity) async throws -> BatchView {
         let (batch, jobs) = try await database.batchWithJobs(id)
+        guard access.maySee(ownerUID: batch.ownerUid, viewer) else { throw StoreError.batchNotFound(id) }
         return try await view(batch, jobs: jobs)
     }
 
@@ -33,9 +34,10 @@ extension Queries {
     }
 
     /// `batch list [--status S]`.
-    func batches(status: BatchProgress.Status?) async throws -> [BatchView] {
+    func batches(status: BatchProgress.Status?, for viewer: CallerIdentity) async throws -> [BatchView] {
         var views: [BatchView] = []
-        for batch in try await database.batches() where status == nil || batch.progress.status == status {
+        for batch in try await database.batches()
+        where (status == nil || batch.progress.status == status) && access.maySee(ownerUID: batch.ownerUid, viewer) {
             views.append(try await view(batch))
         }
         return views

@@ -13,6 +13,8 @@ struct Queries: Sendable {
     let live: LiveConfiguration
     let instance: String
     let statistics: DaemonStatistics
+    /// What each caller may see (`[access] private`).
+    let access: AccessPolicy
     /// The configuration in force (a reload may replace it between two reads).
     var configuration: DaemonConfiguration { live.current }
 
@@ -64,18 +66,22 @@ struct Queries: Sendable {
     // MARK: Jobs
 
     /// `show ID`: the job, with its items when it is a batch-run parent (read in one transaction).
-    func job(_ id: String) async throws -> JobView {
+    ///
+    /// A job `viewer` may not see is not found, as if it did not exist.
+    func job(_ id: String, for viewer: CallerIdentity) async throws -> JobView {
         let (ranked, children) = try await database.jobWithChildren(id)
+        guard access.maySee(ownerUID: ranked.job.ownerUid, viewer) else { throw StoreError.jobNotFound(id) }
         let reasons = try await pendingReasons()
         var view = ranked.view(pendingReason: reasons(ranked))
         if let children { view.children = Self.childViews(children, reasons: reasons) }
         return view
     }
 
-    /// `list`: the queue in order, then every other job.
-    func jobs(state: JobState?, limit: Int?) async throws -> [JobView] {
+    /// `list`: the queue in order, then every other job (only the viewer's own with `[access] private`).
+    func jobs(state: JobState?, limit: Int?, for viewer: CallerIdentity) async throws -> [JobView] {
         let reasons = try await pendingReasons()
-        return try await database.list(state: state, limit: limit).map { $0.view(pendingReason: reasons($0)) }
+        return try await database.list(state: state, limit: limit, owner: access.visibleOwners(viewer))
+            .map { $0.view(pendingReason: reasons($0)) }
     }
 
     /// Views of jobs a command returned.

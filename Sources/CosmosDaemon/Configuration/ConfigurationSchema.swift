@@ -18,6 +18,14 @@ enum ConfigurationSchema {
             "The control socket cosmosctl talks to (`$RUNTIME_DIRECTORY/cosmos.sock` under systemd)."
         ),
         other(
+            "daemon.socket_group",
+            "group name",
+            default: "none (the daemon's own group)",
+            .restart,
+            .at(\.socketGroup),
+            "The group the socket is given, mode 0660, when the daemon binds it (a `.socket` unit sets its own)."
+        ),
+        other(
             "daemon.state_dir",
             "non-empty path",
             default: "`./cosmos-state`",
@@ -197,6 +205,81 @@ enum ConfigurationSchema {
             reportedAs: "smart_batch",
             "Seconds per item (c), until the cost model has learned it."
         ),
+        other(
+            "access.admin_group",
+            "group name",
+            default: "`\"cosmos-admin\"`",
+            .live,
+            reportedAs: "access",
+            .at(\.access.adminGroup),
+            "Its members are admins, as root is: queue-wide switches and other users' jobs."
+        ),
+        boolean(
+            "access.private",
+            \.access.privateData,
+            .live,
+            reportedAs: "access",
+            "Hide other users' jobs, batches, logs, outputs and events from everyone but admins."
+        ),
+        ConfigKey(
+            table: "maintenance",
+            name: "prune_days",
+            value: .number(0...36_500, assign: { $0.maintenance.pruneDays = $1 }),
+            defaultText: "`30`",
+            reload: .live,
+            reportedAs: "maintenance",
+            field: .at(\.maintenance.pruneDays),
+            doc: "A run prunes finished jobs older than this many days, with their events and logs; 0 keeps them."
+        ),
+        boolean(
+            "maintenance.prune_outputs",
+            \.maintenance.pruneOutputs,
+            .live,
+            reportedAs: "maintenance",
+            "Pruning also removes the pruned jobs' output folders."
+        ),
+        ConfigKey(
+            table: "maintenance",
+            name: "event_retention_days",
+            value: .number(0...36_500, assign: { $0.maintenance.eventRetentionDays = $1 }),
+            defaultText: "`30`",
+            reload: .live,
+            reportedAs: "maintenance",
+            field: .at(\.maintenance.eventRetentionDays),
+            doc: "A run prunes event-log entries older than this many days; 0 keeps them."
+        ),
+        choice(
+            "maintenance.vacuum",
+            MaintenanceSettings.Vacuum.allCases.map(\.rawValue),
+            \.maintenance.vacuum,
+            MaintenanceSettings.Vacuum.init(rawValue:),
+            .live,
+            reportedAs: "maintenance",
+            "`incremental` reclaims free pages, `full` rewrites the file (`VACUUM`), `none` skips it."
+        ),
+        other(
+            "maintenance.backup_path",
+            "absolute path",
+            default: "none (no backup)",
+            .live,
+            reportedAs: "maintenance",
+            .at(\.maintenance.backupPath),
+            "A run writes an online, checked backup of the database here (under systemd: in the state directory)."
+        ),
+        boolean(
+            "maintenance.check",
+            \.maintenance.check,
+            .live,
+            reportedAs: "maintenance",
+            "A run checks the file (`integrity_check`, `foreign_key_check`); a failure fails the run."
+        ),
+        boolean(
+            "maintenance.sweep",
+            \.maintenance.sweep,
+            .live,
+            reportedAs: "maintenance",
+            "A run removes this instance's containers no job owns (after the orphan grace) and stale output folders."
+        ),
         host("name", "letters, digits, `-`, `_`, `.`", default: "required", "The host's name, unique."),
         host(
             "docker",
@@ -330,6 +413,7 @@ enum ConfigurationSchema {
         _ path: String,
         _ keyPath: WritableKeyPath<DaemonConfiguration, Bool> & Sendable,
         _ reload: ConfigKey.Reload,
+        reportedAs: String? = nil,
         _ doc: String
     ) -> ConfigKey {
         let (table, name) = split(path)
@@ -339,7 +423,7 @@ enum ConfigurationSchema {
             value: .boolean(assign: { $0[keyPath: keyPath] = $1 }),
             defaultText: "`\(defaults[keyPath: keyPath])`",
             reload: reload,
-            reportedAs: path,
+            reportedAs: reportedAs ?? path,
             field: .at(keyPath),
             doc: doc
         )
@@ -352,6 +436,7 @@ enum ConfigurationSchema {
         _ keyPath: WritableKeyPath<DaemonConfiguration, T> & Sendable,
         _ make: @escaping @Sendable (String) -> T?,
         _ reload: ConfigKey.Reload,
+        reportedAs: String? = nil,
         _ doc: String
     ) -> ConfigKey {
         let (table, name) = split(path)
@@ -362,7 +447,7 @@ enum ConfigurationSchema {
             value: .choice(values, assign: { config, text in if let v = make(text) { config[keyPath: keyPath] = v } }),
             defaultText: "`\"\(current)\"`",
             reload: reload,
-            reportedAs: path,
+            reportedAs: reportedAs ?? path,
             field: .at(keyPath),
             doc: doc
         )

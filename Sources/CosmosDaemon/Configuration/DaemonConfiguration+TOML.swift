@@ -42,6 +42,9 @@ extension DaemonConfiguration {
                 }
                 config.socketPath = socket
             }
+            if let group = try string(daemon, "socket_group", prefix: "daemon.") {
+                config.socketGroup = try groupName(group, key: "daemon.socket_group")
+            }
             try parseScalars(daemon, table: "daemon", into: &config)
         }
 
@@ -97,6 +100,25 @@ extension DaemonConfiguration {
             try parseScalars(smart, table: "smart_batch", into: &config)
         }
 
+        if let access = try table(root, "access", prefix: "") {
+            try checkKeys(access, table: "access", prefix: "access.")
+            if let group = try string(access, "admin_group", prefix: "access.") {
+                config.access.adminGroup = try groupName(group, key: "access.admin_group")
+            }
+            try parseScalars(access, table: "access", into: &config)
+        }
+
+        if let maintenance = try table(root, "maintenance", prefix: "") {
+            try checkKeys(maintenance, table: "maintenance", prefix: "maintenance.")
+            if let path = try string(maintenance, "backup_path", prefix: "maintenance.") {
+                guard path.hasPrefix("/"), !path.hasSuffix("/") else {
+                    throw ConfigurationError(key: "maintenance.backup_path", reason: "must be an absolute file path")
+                }
+                config.maintenance.backupPath = path
+            }
+            try parseScalars(maintenance, table: "maintenance", into: &config)
+        }
+
         if let hosts = root["hosts"] {
             guard let array = hosts.array else {
                 throw ConfigurationError(key: "hosts", reason: "must be an array of tables ([[hosts]])")
@@ -117,6 +139,16 @@ extension DaemonConfiguration {
             }
         }
         return config
+    }
+
+    /// A group name as the group database spells them; whether the group exists is checked where it is used.
+    static func groupName(_ name: String, key: String) throws -> String {
+        guard !name.isEmpty, name.utf8.count <= 32,
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else {
+            throw ConfigurationError(key: key, reason: "must be a group name (letters, digits, '-', '_', '.')")
+        }
+        return name
     }
 
     /// Reads one `[[hosts]]` entry; `prefix` (`hosts[0].`) starts every key its errors name.

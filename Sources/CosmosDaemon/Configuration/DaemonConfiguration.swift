@@ -40,6 +40,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var events = EventWindowSettings()
     /// The cost model's defaults before it has learned (`[smart_batch]`).
     public var smartBatch = SmartBatchSettings()
+    /// Who may do what (`[access]`).
+    public var access = AccessSettings()
+    /// What `cosmosctl maintenance run` does without flags (`[maintenance]`).
+    public var maintenance = MaintenanceSettings()
+    /// The group the control socket is given (mode 0660) when the daemon binds it itself; nil keeps its own.
+    public var socketGroup: String?
 
     /// What a graceful stop does with running containers.
     public enum OnStop: String, Sendable, Equatable, CaseIterable {
@@ -226,4 +232,38 @@ public struct SmartBatchSettings: Sendable, Equatable {
     public var defaults: CostModel.Estimate {
         CostModel.Estimate(setupSeconds: Double(defaultSetupSeconds), itemSeconds: Double(defaultItemSeconds))
     }
+}
+
+/// `[access]`: who is an admin, and whether users see each other's work.
+public struct AccessSettings: Sendable, Equatable {
+    /// Members of this group are admins, as root always is.
+    public var adminGroup: String = "cosmos-admin"
+    /// Hide other users' jobs, batches, logs, outputs and events from non-admins (like Slurm's PrivateData).
+    public var privateData: Bool = false
+
+    public init() {}
+}
+
+/// `[maintenance]`: what a maintenance run does when it is given no flags (the timer's and cron's runs).
+public struct MaintenanceSettings: Sendable, Equatable {
+    /// How a run vacuums the database file.
+    public enum Vacuum: String, Sendable, CaseIterable {
+        case incremental, full, none
+    }
+
+    /// Finished jobs older than this many days are pruned, with their events and log files; 0 keeps them.
+    public var pruneDays: Double = 30
+    /// Pruning also removes the pruned jobs' output folders.
+    public var pruneOutputs = false
+    /// Event-log entries older than this many days are pruned; 0 keeps them.
+    public var eventRetentionDays: Double = 30
+    public var vacuum = Vacuum.incremental
+    /// Where an online backup is written; nil: no backup.
+    public var backupPath: String?
+    /// Run the integrity and foreign-key checks.
+    public var check = true
+    /// Remove containers of this instance that no job owns, and output folders of jobs that are gone.
+    public var sweep = true
+
+    public init() {}
 }

@@ -34,6 +34,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
             return error
         case let error as InvalidRequest:
             return APIError(.badRequest, "invalid_request", error.description)
+        case let error as AccessDenied:
+            return APIError(.forbidden, "forbidden", error.message)
         case let error as SpecError:
             return APIError(.badRequest, "invalid_spec", error.description)
         case let error as StoreError:
@@ -44,6 +46,7 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
             case .notInQueue, .differentPriority, .moveRelativeToItself:
                 return APIError(.conflict, "invalid_move", error.description)
             case .invalidPosition: return APIError(.badRequest, "invalid_request", error.description)
+            case .backupFailed: return APIError(.internalServerError, "backup_failed", error.description)
             }
         case let error as SmartBatchError:
             switch error {

@@ -18,7 +18,7 @@ struct BatchesController: Sendable {
             let batch = try await commands.createBatch(name: name, items: items, by: try await context.caller())
             return try Response.json(try await queries.view(batch), status: .created)
         }
-        router.get(RouterPath(APIPath.batches)) { request, _ in
+        router.get(RouterPath(APIPath.batches)) { request, context in
             var status: BatchProgress.Status?
             if let text = request.uri.queryParameters.get("status") {
                 guard let value = BatchProgress.Status(rawValue: text) else {
@@ -27,10 +27,16 @@ struct BatchesController: Sendable {
                 }
                 status = value
             }
-            return try Response.json(BatchesResponse(batches: try await queries.batches(status: status)))
+            return try Response.json(
+                BatchesResponse(
+                    batches: try await queries.batches(status: status, for: try await context.caller().identity)
+                )
+            )
         }
         router.get(RouterPath(APIPath.batch(id))) { _, context in
-            try Response.json(try await queries.batch(try RequestParts.batchID(context)))
+            try Response.json(
+                try await queries.batch(try RequestParts.batchID(context), for: try await context.caller().identity)
+            )
         }
         let actions: [(BatchAction, @Sendable (String, PeerCredentials) async throws -> BatchRecord)] = [
             (.pause, commands.pauseBatch), (.resume, commands.resumeBatch), (.retryFailed, commands.retryFailed),

@@ -19,7 +19,8 @@ struct ControlAPI: Sendable {
         BatchesController(commands: commands, queries: queries).register(on: router)
         HostsController(commands: commands, queries: queries).register(on: router)
         SmartBatchController(commands: commands, queries: queries).register(on: router)
-        EventsController(streamer: events).register(on: router)
+        EventsController(streamer: events, access: commands.access).register(on: router)
+        MaintenanceController(commands: commands).register(on: router)
     }
 }
 

@@ -7,13 +7,17 @@ import Hummingbird
 /// `GET /v1/events`: the event log as Server-Sent Events, resumable from `since` or `Last-Event-ID`.
 struct EventsController: Sendable {
     let streamer: EventStreamer
+    /// Narrows the stream to what the caller may see (`[access] private`), checked when it subscribes.
+    let access: AccessPolicy
 
     func register<Context: ControlContext>(on router: Router<Context>) {
-        router.get(RouterPath(APIPath.events)) { request, _ in try stream(request) }
+        router.get(RouterPath(APIPath.events)) { request, context in
+            try stream(request, viewer: try await context.caller().identity)
+        }
     }
 
     /// Reads the cursor and the filters, then answers with the stream.
-    func stream(_ request: Request) throws -> Response {
+    func stream(_ request: Request, viewer: CallerIdentity) throws -> Response {
         let query = request.uri.queryParameters
         var since: Int64 = 0
         if let text = query.get("since") ?? request.headers[HTTPField.Name("Last-Event-ID")!] {
@@ -24,7 +28,7 @@ struct EventsController: Sendable {
         }
         let jobs = query.getAll("job").map { String($0) }
         let batches = query.getAll("batch").map { String($0) }
-        let selection: EventSelection
+        var selection: EventSelection
         do {
             selection = try EventSelection(
                 jobs: jobs.isEmpty ? nil : Set(jobs),
@@ -35,8 +39,9 @@ struct EventsController: Sendable {
             let known = EventSelection.typeNames.joined(separator: ", ")
             throw InvalidRequest(field: "type", reason: "unknown event type \"\(error.name)\"; use one of \(known)")
         }
+        selection.filter.owner = access.visibleOwners(viewer)
         let follow = query.get("follow") == "true"
-        let (streamer, cursor) = (self.streamer, since)
+        let (streamer, cursor, selected) = (self.streamer, since, selection)
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -44,7 +49,7 @@ struct EventsController: Sendable {
             status: .ok,
             headers: headers,
             body: ResponseBody { writer in
-                try await streamer.stream(after: cursor, selection: selection, follow: follow, writer: &writer)
+                try await streamer.stream(after: cursor, selection: selected, follow: follow, writer: &writer)
                 try await writer.finish(nil)
             }
         )

@@ -21,9 +21,11 @@ struct JobsController: Sendable {
             let jobs = try await commands.submit(items, by: try await context.caller())
             return try Response.json(JobsResponse(jobs: try await queries.views(jobs)), status: .created)
         }
-        router.get(RouterPath(APIPath.jobs)) { request, _ in try await list(request) }
+        router.get(RouterPath(APIPath.jobs)) { request, context in try await list(request, context: context) }
         router.get(RouterPath(APIPath.job(id))) { _, context in
-            try Response.json(try await queries.job(try RequestParts.jobID(context)))
+            try Response.json(
+                try await queries.job(try RequestParts.jobID(context), for: try await context.caller().identity)
+            )
         }
         router.get(RouterPath(APIPath.job(id, .logs))) { request, context in try await logs(request, context: context) }
         let actions: [(JobAction, @Sendable (String, PeerCredentials) async throws -> RankedJob)] = [
@@ -65,7 +67,7 @@ struct JobsController: Sendable {
     }
 
     /// `GET /v1/jobs?state=S&limit=N`.
-    func list(_ request: Request) async throws -> Response {
+    func list(_ request: Request, context: some ControlContext) async throws -> Response {
         var state: JobState?
         if let text = request.uri.queryParameters.get("state") {
             guard let value = JobState(rawValue: text) else {
@@ -81,14 +83,24 @@ struct JobsController: Sendable {
             }
             limit = value
         }
-        return try Response.json(JobsResponse(jobs: try await queries.jobs(state: state, limit: limit)))
+        return try Response.json(
+            JobsResponse(
+                jobs: try await queries.jobs(
+                    state: state,
+                    limit: limit,
+                    for: try await context.caller().identity
+                )
+            )
+        )
     }
 
     /// `GET /v1/jobs/:id/logs[?follow=true]`: the log file, and with `follow` what is appended until the job ends.
     func logs(_ request: Request, context: some ControlContext) async throws -> Response {
         let id = try RequestParts.jobID(context)
-        _ = try await queries.job(id)
+        let caller = try await context.caller()
+        _ = try await queries.job(id, for: caller.identity)
         let follow = request.uri.queryParameters.get("follow") == "true"
+        if follow { try await commands.authorizeFollow(id, by: caller) }
         let path = JobLogFile.path(for: id, in: queries.configuration.logsDirectory)
         let queries = self.queries
         var headers = HTTPFields()

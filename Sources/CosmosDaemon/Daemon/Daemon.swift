@@ -75,20 +75,28 @@ public func buildDaemon(
     var reload = ReloadService(live: live, scheduler: scheduler, logger: logger)
     reload.onReloading = { notifier.reloading() }
     reload.onReloaded = { notifier.ready() }
+    let access = AccessPolicy(settings: { live.current.access })
+    if access.groupID(configuration.access.adminGroup) == nil {
+        logger.notice(
+            "the admin group does not exist: only root is an admin (groupadd it, or set [access] admin_group)",
+            metadata: ["group": "\(configuration.access.adminGroup)"]
+        )
+    }
     let queries = Queries(
         database: database,
         scheduler: scheduler,
         registry: registry,
         live: live,
         instance: instance,
-        statistics: statistics
+        statistics: statistics,
+        access: access
     )
     let commands = Commands(
         database: database,
         scheduler: scheduler,
         registry: registry,
         live: live,
-        access: AccessPolicy(),
+        access: access,
         logger: logger
     )
     let systemd = SystemdService(
@@ -122,11 +130,24 @@ public func buildDaemon(
             readiness.socketBound()
         }
     } else {
+        let socketGID = try configuration.socketGroup.map { name in
+            guard let gid = AccessPolicy.systemGroupID(name) else {
+                throw ConfigurationError(key: "daemon.socket_group", reason: "there is no group \"\(name)\" here")
+            }
+            return gid
+        }
         try ControlSocket.prepare(path: configuration.socketPath)
         server = Application(
             router: router,
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "cosmos-worker"),
             onServerRunning: { _ in
+                // Owner and group only; with [daemon] socket_group, that group's members reach it.
+                if let socketGID, chown(socketPath, UInt32.max, socketGID) != 0 {
+                    serverLogger.error(
+                        "cannot give the control socket its group",
+                        metadata: ["socket": "\(socketPath)", "error": "\(String(cString: strerror(errno)))"]
+                    )
+                }
                 chmod(socketPath, 0o660)
                 serverLogger.notice("control socket bound", metadata: ["socket": "\(socketPath)"])
                 readiness.socketBound()

@@ -84,6 +84,8 @@ struct EngineContainerSummary: Sendable, Equatable {
     /// The name without Docker's leading `/`.
     var name: String
     var labels: [String: String]
+    /// When the engine created it, in seconds since the epoch (nil when the engine did not say).
+    var created: Int64? = nil
 }
 
 /// Something that happened to a container.

@@ -59,7 +59,8 @@ struct DockerContainerEngine: ContainerEngine {
             EngineContainerSummary(
                 id: $0.id,
                 name: $0.names.first.map { String($0.drop { $0 == "/" }) } ?? $0.id,
-                labels: $0.labels
+                labels: $0.labels,
+                created: $0.created
             )
         }
     }

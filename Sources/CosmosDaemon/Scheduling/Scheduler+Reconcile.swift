@@ -13,6 +13,8 @@ extension Scheduler {
         var name: String
         var jobID: String?
         var attempt: Int?
+        /// When the engine created the container.
+        var created: Date? = nil
     }
 
     /// Whether a container of this instance belongs to no current attempt (pure; unit-tested).
@@ -43,7 +45,8 @@ extension Scheduler {
                             containerID: container.id,
                             name: container.name,
                             jobID: container.labels[ContainerLabel.job],
-                            attempt: container.labels[ContainerLabel.attempt].flatMap { Int($0) }
+                            attempt: container.labels[ContainerLabel.attempt].flatMap { Int($0) },
+                            created: container.created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
                         )
                     )
                 }
@@ -58,6 +61,36 @@ extension Scheduler {
     ///
     /// Containers of other instances are never listed, so never touched.
     func removeOrphans(_ findings: [ContainerFinding], now: ContinuousClock.Instant = .now) async {
+        let (orphans, superseded) = await classify(findings)
+        // Unknown containers get the grace period; a superseded attempt (its job was retried, say after its
+        // host was down) goes at once, its outputs discarded.
+        let grace = Duration.seconds(configuration.orphanGraceSeconds)
+        let due = noteOrphans(orphans.map(\.containerID), now: now)
+            .filter { now - $0.value >= grace || superseded.contains($0.key) }.map(\.key)
+        for orphan in orphans where due.contains(orphan.containerID) {
+            _ = await remove(orphan)
+        }
+    }
+
+    /// `maintenance run --sweep`: removes this instance's containers that no job owns, on every reachable host,
+    /// once the engine says they were created at least the orphan grace period ago; returns those removed.
+    func sweepOrphans(now: Date = Date()) async -> [ContainerFinding] {
+        let (orphans, superseded) = await classify(await findContainers())
+        let grace = TimeInterval(configuration.orphanGraceSeconds)
+        var removed: [ContainerFinding] = []
+        for orphan in orphans {
+            let old = orphan.created.map { now.timeIntervalSince($0) >= grace } ?? false
+            guard old || superseded.contains(orphan.containerID) else { continue }
+            if await remove(orphan) { removed.append(orphan) }
+        }
+        return removed
+    }
+
+    /// Splits findings into orphans and, among them, superseded attempts; a container whose job the store could
+    /// not read is neither (never remove a container the store could not vouch for).
+    private func classify(_ findings: [ContainerFinding]) async -> (
+        orphans: [ContainerFinding], superseded: Set<String>
+    ) {
         var orphans: [ContainerFinding] = []
         var superseded: Set<String> = []
         for finding in findings {
@@ -66,7 +99,6 @@ extension Scheduler {
                 do {
                     job = try await database.jobIfExists(id)
                 } catch {
-                    // Unknown is not "no such job": never remove a container the store could not vouch for.
                     logger.warning(
                         "cannot read a container's job; keeping it for now",
                         metadata: ["JOB_ID": "\(id)", "error": "\(error)"]
@@ -77,32 +109,31 @@ extension Scheduler {
             if Self.isOrphan(finding, job: job) { orphans.append(finding) }
             if Self.isSuperseded(finding, job: job) { superseded.insert(finding.containerID) }
         }
-        // Unknown containers get the grace period; a superseded attempt (its job was retried, say after its
-        // host was down) goes at once, its outputs discarded.
-        let grace = Duration.seconds(configuration.orphanGraceSeconds)
-        let due = noteOrphans(orphans.map(\.containerID), now: now)
-            .filter { now - $0.value >= grace || superseded.contains($0.key) }.map(\.key)
-        for orphan in orphans where due.contains(orphan.containerID) {
-            guard let engine = try? executor.engine(for: orphan.host) else { continue }
-            try? await engine.stop(orphan.containerID, timeout: configuration.stopTimeoutSeconds)
-            do {
-                try await engine.remove(orphan.containerID)
-                logger.notice(
-                    "removed orphan container",
-                    metadata: [
-                        "HOST": "\(orphan.host)", "CONTAINER_ID": "\(orphan.containerID)",
-                        "container": "\(orphan.name)",
-                        "JOB_ID": "\(orphan.jobID ?? "")", "attempt": "\(orphan.attempt.map(String.init) ?? "")",
-                    ]
-                )
-            } catch EngineError.notFound {
-                continue
-            } catch {
-                logger.warning(
-                    "removing an orphan container failed",
-                    metadata: ["CONTAINER_ID": "\(orphan.containerID)", "error": "\(error)"]
-                )
-            }
+        return (orphans, superseded)
+    }
+
+    /// Stops and removes one orphan; true when it is gone.
+    private func remove(_ orphan: ContainerFinding) async -> Bool {
+        guard let engine = try? executor.engine(for: orphan.host) else { return false }
+        try? await engine.stop(orphan.containerID, timeout: configuration.stopTimeoutSeconds)
+        do {
+            try await engine.remove(orphan.containerID)
+            logger.notice(
+                "removed orphan container",
+                metadata: [
+                    "HOST": "\(orphan.host)", "CONTAINER_ID": "\(orphan.containerID)", "container": "\(orphan.name)",
+                    "JOB_ID": "\(orphan.jobID ?? "")", "attempt": "\(orphan.attempt.map(String.init) ?? "")",
+                ]
+            )
+            return true
+        } catch EngineError.notFound {
+            return true
+        } catch {
+            logger.warning(
+                "removing an orphan container failed",
+                metadata: ["CONTAINER_ID": "\(orphan.containerID)", "error": "\(error)"]
+            )
+            return false
         }
     }
 }
