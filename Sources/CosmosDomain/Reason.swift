@@ -12,6 +12,10 @@ public enum Reason {
     public static let containerLost = "container lost"
     /// The job's host stopped answering.
     public static let hostDown = "host down"
+    /// The job's engine shut down (its containers were stopped by it) while the job ran.
+    public static let engineStopped = "interrupted: engine stopped"
+    /// Someone stopped or killed the job's container through the engine (`docker stop`, `docker kill`).
+    public static let stoppedOutside = "stopped outside cosmos-worker"
     /// The daemon stopped with `on_stop = "stop"` and put the job back.
     public static let daemonStopped = "daemon stopped"
     /// The engine could not create or start the container.

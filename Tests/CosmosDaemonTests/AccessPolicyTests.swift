@@ -127,5 +127,9 @@ struct AccessPolicyTests {
         #expect(access.maySee(ownerUID: 1001, Self.owner) && !access.maySee(ownerUID: 1001, Self.other))
         #expect(access.maySee(ownerUID: 1001, Self.admin) && access.maySee(ownerUID: 1001, Self.root))
         #expect(access.visibleOwners(Self.other) == 1002 && access.visibleOwners(Self.admin) == nil)
+        // Views of everyone's jobs (the smart-batch plan) are then for admins.
+        #expect(refusal { try access.authorize(.readEveryones(verb: "smart-batch preview"), by: Self.admin) } == nil)
+        #expect(refusal { try access.authorize(.readEveryones(verb: "smart-batch preview"), by: Self.other) } != nil)
+        #expect(refusal { try policy().authorize(.readEveryones(verb: "smart-batch preview"), by: Self.other) } == nil)
     }
 }

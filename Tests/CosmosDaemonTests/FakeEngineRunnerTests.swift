@@ -71,6 +71,28 @@ struct FakeEngineRunnerTests {
         #expect(stored.reason == Reason.exitCode(3))
     }
 
+    @Test("a container killed through the engine by someone else is an interruption: back in the queue")
+    func killedOutside() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(.init(exitCode: 137, killedOutside: true))
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .queued && stored.attempts == 1)
+        #expect(stored.reason == Reason.stoppedOutside)
+        #expect(harness.engine.calls.contains { $0.hasPrefix("stopEvents") })
+    }
+
+    @Test("exit 137 with no kill through the engine (the job killed itself) still fails")
+    func killedItself() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(.init(exitCode: 137))
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .failed && stored.reason == Reason.exitCode(137))
+    }
+
     @Test("an OOM kill fails the job with reason oom")
     func oom() async throws {
         let harness = try RunnerHarness()

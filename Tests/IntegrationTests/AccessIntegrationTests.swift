@@ -222,6 +222,8 @@ struct AccessIntegrationTests {
             let events = ctl(daemon, .other, ["events", "--json"])
             #expect(events.status == 0 && events.stdout.contains(visible), "\(events.stderr)")
             #expect(!events.stdout.contains(hidden), "\(events.stdout)")
+            // The smart-batch plan lists everyone's jobs: for admins only in private mode.
+            #expect(ctl(daemon, .other, ["smart-batch", "preview"]).status == 4)
             // The owner and an admin still see it.
             #expect(ctl(daemon, .owner, ["show", hidden]).status == 0)
             #expect(ctl(daemon, .admin, ["events", "--json"]).stdout.contains(hidden))

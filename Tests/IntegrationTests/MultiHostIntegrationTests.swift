@@ -174,6 +174,36 @@ struct MultiHostIntegrationTests {
         }
     }
 
+    @Test("a graceful engine stop under a running job: interrupted, not failed; it succeeds on the other host")
+    func engineStoppedGracefully() throws {
+        try withHosts { daemon in
+            let id = try daemon.submit([
+                "--image", "cosmos-test/busybox:latest", "--", "sh", "-c",
+                "echo started; if [ \"$COSMOS_ATTEMPT\" = 1 ]; then sleep 60; fi; echo done",
+            ])
+            try waitUntil("the job runs", timeout: 60) { try daemon.show(id).state == .running }
+            let first = try #require(try daemon.show(id).host)
+            let other = Self.engines.first { $0 != first }!
+            // SIGTERM to dockerd without live-restore: the engine stops its containers (the shell ignores SIGTERM,
+            // so SIGKILL after 10 s: exit 137), then exits.
+            let stop = DaemonHarness.run(
+                "/bin/bash",
+                [DaemonHarness.repoRoot + "/scripts/test-engines.sh", "stop", first]
+            )
+            #expect(stop.status == 0, "\(stop.stderr)")
+            defer {
+                _ = DaemonHarness.run("/bin/bash", [DaemonHarness.repoRoot + "/scripts/test-engines.sh", "up", first])
+            }
+            let job = try daemon.waitFinished([id], timeout: 120)[0]
+            #expect(
+                job.state == .succeeded && job.host == other && job.attempts == 2,
+                "\(job.state) on \(job.host ?? "-")"
+            )
+            #expect(job.reason == Reason.engineStopped)
+            #expect(daemon.ctl(["logs", id]).stdout.contains("done"))
+        }
+    }
+
     @Test("drain: no new starts on that host while its running job finishes; the drain survives a restart")
     func drain() throws {
         try withHosts { daemon in

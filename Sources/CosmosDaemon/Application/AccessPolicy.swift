@@ -44,6 +44,8 @@ struct AccessPolicy: Sendable {
         case operate(verb: String)
         /// Move `job` ahead of queued jobs owned by `owners` (the mover's own jobs left out).
         case pass(job: String, owners: Set<Int>, verb: String)
+        /// Read a view that lists every user's jobs (the smart-batch plan and report): with `private`, admins only.
+        case readEveryones(verb: String)
     }
 
     /// Whether `caller` is an admin: root, the daemon's own user, or a member of the admin group.
@@ -78,6 +80,12 @@ struct AccessPolicy: Sendable {
             guard !isAdmin(identity) else { return }
             throw AccessDenied(
                 "\(verb) is for admins: root or a member of \(groupText) (uid \(identity.uid) is neither)"
+            )
+        case .readEveryones(let verb):
+            guard settings().privateData, !isAdmin(identity) else { return }
+            throw AccessDenied(
+                "\(verb) lists every user's jobs: with [access] private it is for admins, root or a member of "
+                    + "\(groupText) (uid \(identity.uid) is neither)"
             )
         case .pass(let job, let owners, let verb):
             let others = owners.subtracting([Int(identity.uid)])

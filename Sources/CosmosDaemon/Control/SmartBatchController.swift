@@ -14,8 +14,9 @@ struct SmartBatchController: Sendable {
             let analysis = try await commands.analyzeSmartBatch(body ?? .init(), by: try await context.caller())
             return try Response.json(Queries.view(analysis, changes: nil), status: .created)
         }
-        router.get(RouterPath(APIPath.smartBatch)) { _, _ in
-            try Response.json(try await queries.smartBatchPreview())
+        router.get(RouterPath(APIPath.smartBatch)) { _, context in
+            try commands.access.authorize(.readEveryones(verb: "smart-batch preview"), by: try await context.caller())
+            return try Response.json(try await queries.smartBatchPreview())
         }
         router.post(RouterPath(APIPath.smartBatch(.execute))) { request, context in
             let body = try await RequestParts.decodeOptional(SmartBatchExecuteRequest.self, request, context: context)
@@ -32,8 +33,9 @@ struct SmartBatchController: Sendable {
                 )
             )
         }
-        router.get(RouterPath(APIPath.smartBatch(.report))) { _, _ in
-            try Response.json(try await queries.smartBatchReport())
+        router.get(RouterPath(APIPath.smartBatch(.report))) { _, context in
+            try commands.access.authorize(.readEveryones(verb: "smart-batch report"), by: try await context.caller())
+            return try Response.json(try await queries.smartBatchReport())
         }
         router.delete(RouterPath(APIPath.smartBatch)) { _, context in
             let id = try await commands.discardSmartBatch(by: try await context.caller())

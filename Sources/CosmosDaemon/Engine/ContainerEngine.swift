@@ -38,6 +38,8 @@ protocol ContainerEngine: Sendable {
     func runtimes() async throws -> [String]
     /// Container `die`, `oom` and `destroy` events of containers carrying `labels`, from `since` on.
     func events(since: Date?, labels: [String]) async throws -> AsyncThrowingStream<EngineEvent, any Error>
+    /// The `kill` and `stop` events the engine recorded for one container between two times, oldest first.
+    func stopEvents(_ id: String, since: Date, until: Date) async throws -> [EngineEvent]
     /// Closes the connections.
     func shutdown() async
 }
@@ -92,9 +94,11 @@ struct EngineContainerSummary: Sendable, Equatable {
 struct EngineEvent: Sendable, Equatable {
     /// Seconds since the epoch.
     var time: Int64
-    /// `die`, `oom` or `destroy`.
+    /// `die`, `oom` or `destroy`; `kill` or `stop` from ``ContainerEngine/stopEvents(_:since:until:)``.
     var action: String
     var containerID: String
+    /// The signal of a `kill` event (`15`, `9`, ...).
+    var signal: String? = nil
 }
 
 /// How an engine refused a request.

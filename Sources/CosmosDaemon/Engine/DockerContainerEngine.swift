@@ -93,6 +93,28 @@ struct DockerContainerEngine: ContainerEngine {
         )
     }
 
+    func stopEvents(_ id: String, since: Date, until: Date) async throws -> [EngineEvent] {
+        let stream = try await mapped {
+            try await client.events(
+                since: since,
+                until: until,
+                filters: ["type": ["container"], "container": [id], "event": ["kill", "stop"]]
+            )
+        }
+        var events: [EngineEvent] = []
+        for try await event in stream {
+            events.append(
+                EngineEvent(
+                    time: event.time,
+                    action: event.action,
+                    containerID: event.actor.id,
+                    signal: event.actor.attributes["signal"]
+                )
+            )
+        }
+        return events
+    }
+
     func shutdown() async {
         try? await client.shutdown()
     }

@@ -93,9 +93,19 @@ struct AttemptRunner: Sendable {
             throw AttemptError.containerLost(containerID)
         }
         // Record first, then remove: a crash in between leaves an orphan to clean up, never a re-run.
-        await record(
-            .exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError)
-        )
+        if let reason = await interruption(exit, containerID: containerID, engine: engine) {
+            logger.warning(
+                "the job's container was stopped from outside: the job goes back to the queue",
+                metadata: metadata.merging(["reason": "\(reason)", "exit_code": "\(exit.code)"]) { $1 }
+            )
+            await record(
+                .infrastructureFailure(reason: reason, error: "container exited \(exit.code): \(reason)")
+            )
+        } else {
+            await record(
+                .exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError)
+            )
+        }
         try? await engine.remove(containerID)
     }
 

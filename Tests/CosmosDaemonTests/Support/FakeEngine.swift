@@ -21,6 +21,8 @@ final class FakeEngine: ContainerEngine {
         var vanishesOnExit = false
         /// The first wait fails as if the connection to the engine broke.
         var firstWaitFails = false
+        /// The engine recorded a `kill` of the container that the daemon did not send (`docker kill`).
+        var killedOutside = false
     }
 
     /// An engine call the test wants to never return (until the calling task is cancelled).
@@ -215,6 +217,13 @@ final class FakeEngine: ContainerEngine {
 
     func events(since: Date?, labels: [String]) async throws -> AsyncThrowingStream<EngineEvent, any Error> {
         AsyncThrowingStream { _ in }
+    }
+
+    func stopEvents(_ id: String, since: Date, until: Date) async throws -> [EngineEvent] {
+        try await enter(nil, "stopEvents \(id)")
+        return state.withLock { state in
+            state.script.killedOutside ? [EngineEvent(time: 0, action: "kill", containerID: id, signal: "9")] : []
+        }
     }
 
     func shutdown() async {}
