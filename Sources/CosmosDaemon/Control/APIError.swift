@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// An error the control API answers with: a status and `{"error": {"code", "message"}}`.
 struct APIError: Error, HTTPResponseError, CustomStringConvertible {
@@ -54,6 +55,9 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
             case .noAnalysis, .noExecutedPlan: return APIError(.notFound, "no_analysis", error.description)
             case .stale: return APIError(.conflict, "stale_analysis", error.description)
             }
+        case let error as HTTPParserError:
+            // A body that breaks off or has bad chunk framing is the client's fault, not a server fault.
+            return APIError(.badRequest, "bad_request", "the request is malformed: \(error)")
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, "body_too_large", "request body is larger than the 16 MiB limit")
         case let error as HTTPError where error.status == .contentTooLarge:

@@ -20,18 +20,21 @@ struct InheritedSocketServer: Service {
     func run() async throws {
         let logger = self.logger
         let responder = self.responder
-        let http = HTTP1Channel(responder: { request, responseWriter, channel in
-            let context = ControlRequestContext(
-                source: ApplicationRequestContextSource(channel: channel, logger: logger)
-            )
-            let response: Response
-            do {
-                response = try await responder.respond(to: request, context: context)
-            } catch let error as any HTTPResponseError {
-                response = try error.response(from: request, context: context)
-            }
-            try await responseWriter.write(response: response.head, body: response.body)
-        })
+        let http = HTTP1Channel(
+            responder: { request, responseWriter, channel in
+                let context = ControlRequestContext(
+                    source: ApplicationRequestContextSource(channel: channel, logger: logger)
+                )
+                let response: Response
+                do {
+                    response = try await responder.respond(to: request, context: context)
+                } catch let error as any HTTPResponseError {
+                    response = try error.response(from: request, context: context)
+                }
+                try await responseWriter.write(response: response.head, body: response.body)
+            },
+            configuration: MalformedRequestCloser.channelConfiguration
+        )
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .bind(NIOBSDSocket.Handle(descriptor)) { channel in

@@ -139,6 +139,7 @@ public func buildDaemon(
         try ControlSocket.prepare(path: configuration.socketPath)
         server = Application(
             router: router,
+            server: .http1(configuration: MalformedRequestCloser.channelConfiguration),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "cosmos-worker"),
             onServerRunning: { _ in
                 // Owner and group only; with [daemon] socket_group, that group's members reach it.
