@@ -162,6 +162,18 @@ struct AccessIntegrationTests {
             let refused = ctl(daemon, .other, ["batch", "cancel", batch.id])
             #expect(refused.status == 4 && refused.stderr.contains("batch \(batch.id) belongs to uid 1001"))
             #expect(try snapshot(daemon) == before)
+            // The rest of the verbs, refused to another user with the queue unchanged: batch changes, following
+            // another user's log, and the admin verbs not in the table above.
+            let unchanged = try snapshot(daemon)
+            for arguments in [
+                ["batch", "pause", batch.id], ["batch", "resume", batch.id], ["batch", "retry-failed", batch.id],
+                ["batch", "move", batch.id, "--top"], ["batch", "delete", batch.id], ["logs", "--follow", job],
+                ["smart-batch", "execute", "--yes"], ["smart-batch", "discard"], ["maintenance", "run", "--check"],
+            ] {
+                let result = ctl(daemon, .other, arguments)
+                #expect(result.status == 4, "other \(arguments): exit \(result.status) \(result.stderr)")
+                #expect(try snapshot(daemon) == unchanged, "other \(arguments) changed the queue")
+            }
             #expect(ctl(daemon, .owner, ["batch", "cancel", batch.id]).status == 0)
             // Everyone in the socket's group may submit and read; someone outside it cannot even connect.
             #expect(ctl(daemon, .other, ["list"]).status == 0)

@@ -30,7 +30,7 @@ struct MaintenanceIntegrationTests {
 
     @Test("during a 50-job run: old jobs are pruned with their logs, the backup is whole, nothing is lost")
     func duringARun() throws {
-        try withDaemon(gpus: 2) { daemon in
+        try withDaemon(gpus: 2, daemonExtra: "orphan_grace_seconds = 1") { daemon in
             // Ten jobs that will be older than the cut-off, and a batch that stays unfinished (one job held).
             let old = try submit(daemon, 10, "echo old", name: "old")
             let batch = try daemon.ctlJSON(
@@ -49,13 +49,25 @@ struct MaintenanceIntegrationTests {
                 Date().timeIntervalSince(newest) > 4.5
             }
 
+            // An orphan: a container of this instance that no job owns, older than the grace period.
+            let instance = try daemon.ctlJSON(StatusView.self, ["status"]).instance
+            let orphan = DaemonHarness.docker([
+                "create", "--label", "\(ContainerLabel.instance)=\(instance)", "--label",
+                "\(ContainerLabel.job)=nosuchjob2", "cosmos-test/busybox:latest", "true",
+            ]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let createdBy = Date()  // the engine created it before this
+            #expect(!orphan.isEmpty)
+            try waitUntil("the orphan is past the 1 s grace period", timeout: 30) {
+                Date().timeIntervalSince(createdBy) > 1.5
+            }
+
             let run = try submit(daemon, 50, "sleep 0.3; echo run", name: "run")
             let backup = daemon.directory.path + "/backup/cosmos.db"
             let report = try daemon.ctlJSON(
                 MaintenanceView.self,
                 [
                     "maintenance", "run", "--prune-days", String(4.0 / 86_400), "--backup", backup, "--check",
-                    "--vacuum",
+                    "--vacuum", "--sweep",
                 ]
             )
             #expect(report.ok && report.check?.ok == true)
@@ -74,6 +86,8 @@ struct MaintenanceIntegrationTests {
             let inBackup = Set(sqlite(backup, "SELECT id FROM job").split(separator: "\n").map(String.init))
             #expect(Set(run).isSubset(of: inBackup) && inBackup.isDisjoint(with: old))
             #expect(report.backup?.jobs == inBackup.count)
+            // The orphan is gone (the sweep removed it, or a reconciliation the run's exits set off did first).
+            #expect(DaemonHarness.docker(["inspect", orphan]).status != 0)
             // Nothing lost: every job of the run ends once, successfully.
             let ended = try daemon.waitFinished(run, timeout: 240)
             #expect(ended.count == 50 && ended.allSatisfy { $0.state == .succeeded && $0.attempts == 1 })
