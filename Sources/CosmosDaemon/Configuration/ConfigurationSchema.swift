@@ -221,15 +221,13 @@ enum ConfigurationSchema {
             reportedAs: "access",
             "Hide other users' jobs, batches, logs, outputs and events from everyone but admins."
         ),
-        ConfigKey(
-            table: "maintenance",
-            name: "prune_days",
-            value: .number(0...36_500, assign: { $0.maintenance.pruneDays = $1 }),
-            defaultText: "`30`",
-            reload: .live,
+        number(
+            "maintenance.prune_days",
+            0...36_500,
+            \.maintenance.pruneDays,
+            .live,
             reportedAs: "maintenance",
-            field: .at(\.maintenance.pruneDays),
-            doc: "A run prunes finished jobs older than this many days, with their events and logs; 0 keeps them."
+            "A run prunes finished jobs older than this many days, with their events and logs; 0 keeps them."
         ),
         boolean(
             "maintenance.prune_outputs",
@@ -238,15 +236,13 @@ enum ConfigurationSchema {
             reportedAs: "maintenance",
             "Pruning also removes the pruned jobs' output folders."
         ),
-        ConfigKey(
-            table: "maintenance",
-            name: "event_retention_days",
-            value: .number(0...36_500, assign: { $0.maintenance.eventRetentionDays = $1 }),
-            defaultText: "`30`",
-            reload: .live,
+        number(
+            "maintenance.event_retention_days",
+            0...36_500,
+            \.maintenance.eventRetentionDays,
+            .live,
             reportedAs: "maintenance",
-            field: .at(\.maintenance.eventRetentionDays),
-            doc: "A run prunes event-log entries older than this many days; 0 keeps them."
+            "A run prunes event-log entries older than this many days; 0 keeps them."
         ),
         choice(
             "maintenance.vacuum",
@@ -401,6 +397,29 @@ enum ConfigurationSchema {
             name: name,
             value: .integer(range, assign: { $0[keyPath: keyPath] = $1 }),
             defaultText: "`\(defaults[keyPath: keyPath])`",
+            reload: reload,
+            reportedAs: reportedAs ?? path,
+            field: .at(keyPath),
+            doc: doc
+        )
+    }
+
+    /// A number key (whole or not) stored at `keyPath`; its default is the embedded default's value.
+    private static func number(
+        _ path: String,
+        _ range: ClosedRange<Double>,
+        _ keyPath: WritableKeyPath<DaemonConfiguration, Double> & Sendable,
+        _ reload: ConfigKey.Reload,
+        reportedAs: String? = nil,
+        _ doc: String
+    ) -> ConfigKey {
+        let (table, name) = split(path)
+        let value = defaults[keyPath: keyPath]
+        return ConfigKey(
+            table: table,
+            name: name,
+            value: .number(range, assign: { $0[keyPath: keyPath] = $1 }),
+            defaultText: "`\(value.rounded() == value ? String(Int(value)) : String(value))`",
             reload: reload,
             reportedAs: reportedAs ?? path,
             field: .at(keyPath),
