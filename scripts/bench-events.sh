@@ -11,27 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${COSMOS_BENCH_JOBS:-500}
-SCRATCH=.build-bench
-swift build -c release --scratch-path "$SCRATCH" --product cosmos-worker >/dev/null
-swift build -c release --scratch-path "$SCRATCH" --product cosmosctl >/dev/null
-BIN="$SCRATCH/release"
-WORK=$(mktemp -d /tmp/cosmos-bench-events.XXXXXX)
-trap 'kill "$DAEMON" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cat >"$WORK/config.toml" <<TOML
-[daemon]
-state_dir = "$WORK/state"
-durable_commits = false
-[images]
-allow = ["cosmos-test/*"]
-[[hosts]]
-name = "local"
-gpus = 1
-gpu_mode = "env"
-TOML
-"$BIN/cosmos-worker" --config "$WORK/config.toml" >"$WORK/daemon.log" 2>&1 &
-DAEMON=$!
-CTL=("$BIN/cosmosctl" --socket "$WORK/state/cosmos.sock")
-for _ in $(seq 100); do "${CTL[@]}" status >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=bench/daemon.sh
+source scripts/bench/daemon.sh
+bench_daemon events
 "${CTL[@]}" pause >/dev/null
 START=$("${CTL[@]}" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["event_seq"])')
 UNTIL=$((START + 2 * N))

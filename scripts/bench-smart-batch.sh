@@ -14,27 +14,9 @@ cd "$(dirname "$0")/.."
 L=${COSMOS_BENCH_L:-8}
 C=${COSMOS_BENCH_C:-2}
 SIZES=${COSMOS_BENCH_SIZES:-"2 4 8"}
-SCRATCH=.build-bench
-swift build -c release --scratch-path "$SCRATCH" --product cosmos-worker >/dev/null
-swift build -c release --scratch-path "$SCRATCH" --product cosmosctl >/dev/null
-BIN="$SCRATCH/release"
-WORK=$(mktemp -d /tmp/cosmos-bench-smart.XXXXXX)
-trap 'kill "$DAEMON" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cat >"$WORK/config.toml" <<TOML
-[daemon]
-state_dir = "$WORK/state"
-durable_commits = false
-[images]
-allow = ["cosmos-test/*"]
-[[hosts]]
-name = "local"
-gpus = 1
-gpu_mode = "env"
-TOML
-"$BIN/cosmos-worker" --config "$WORK/config.toml" >"$WORK/daemon.log" 2>&1 &
-DAEMON=$!
-CTL=("$BIN/cosmosctl" --socket "$WORK/state/cosmos.sock")
-for _ in $(seq 100); do "${CTL[@]}" status >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=bench/daemon.sh
+source scripts/bench/daemon.sh
+bench_daemon smart
 
 jobs_file() { # count tag
   python3 -c "
