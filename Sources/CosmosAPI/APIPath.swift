@@ -10,6 +10,8 @@ public enum APIPath {
     public static let hosts = "/v1/hosts"
     public static let batches = "/v1/batches"
     public static let batchRuns = "/v1/batch-runs"
+    /// Upscale jobs: POST makes one.
+    public static let upscales = "/v1/upscales"
     /// The event stream (Server-Sent Events).
     public static let events = "/v1/events"
     /// The stored smart-batch analysis: GET previews it, DELETE discards it.

@@ -37,6 +37,16 @@ public struct JobView: Codable, Sendable, Equatable {
     public var children: [JobView]?
     /// How far a running job says it is (0...1, from its progress lines); null when it says nothing.
     public var progress: Double?
+    /// Jobs that must succeed before this one starts (with those of its `job:` inputs).
+    public var after: [String] = []
+    /// Jobs that must end, whatever the result, before this one starts.
+    public var afterAny: [String] = []
+    /// The jobs that wait for this one (`show` only).
+    public var dependents: [String]?
+    /// The job an upscale job upscales; null for an upscale of a file and for other kinds.
+    public var sourceJobId: String?
+    /// The upscale jobs made from this job (`show` only).
+    public var upscales: [String]?
 
     public init(
         id: String,
@@ -112,7 +122,11 @@ public struct JobView: Codable, Sendable, Equatable {
         case batchId = "batch_id"
         case parentId = "parent_id"
         case batchIndex = "batch_index"
-        case prompt, controls, children, progress
+        case prompt, controls, children, progress, after
+        case afterAny = "after_any"
+        case dependents
+        case sourceJobId = "source_job_id"
+        case upscales
     }
 
     /// Encodes every key, writing `null` for absent values (scripts rely on the keys being there).
@@ -147,5 +161,49 @@ public struct JobView: Codable, Sendable, Equatable {
         try c.encode(controls, forKey: .controls)
         try c.encodeIfPresent(children, forKey: .children)
         try c.encode(progress, forKey: .progress)
+        try c.encode(after, forKey: .after)
+        try c.encode(afterAny, forKey: .afterAny)
+        try c.encodeIfPresent(dependents, forKey: .dependents)
+        try c.encode(sourceJobId, forKey: .sourceJobId)
+        try c.encodeIfPresent(upscales, forKey: .upscales)
+    }
+
+    /// Decodes a view; the keys added with dependencies may be missing from an older daemon's answer.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        kind = try c.decode(String.self, forKey: .kind)
+        state = try c.decode(JobState.self, forKey: .state)
+        position = try c.decodeIfPresent(Int.self, forKey: .position)
+        priority = try c.decode(Int.self, forKey: .priority)
+        image = try c.decode(String.self, forKey: .image)
+        command = try c.decodeIfPresent([String].self, forKey: .command)
+        gpus = try c.decode(Int.self, forKey: .gpus)
+        host = try c.decodeIfPresent(String.self, forKey: .host)
+        devices = try c.decode([String].self, forKey: .devices)
+        containerId = try c.decodeIfPresent(String.self, forKey: .containerId)
+        exitCode = try c.decodeIfPresent(Int.self, forKey: .exitCode)
+        attempts = try c.decode(Int.self, forKey: .attempts)
+        error = try c.decodeIfPresent(String.self, forKey: .error)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        pendingReason = try c.decodeIfPresent(String.self, forKey: .pendingReason)
+        ownerUid = try c.decode(Int.self, forKey: .ownerUid)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        startedAt = try c.decodeIfPresent(String.self, forKey: .startedAt)
+        finishedAt = try c.decodeIfPresent(String.self, forKey: .finishedAt)
+        outputs = try c.decode([String].self, forKey: .outputs)
+        batchId = try c.decodeIfPresent(String.self, forKey: .batchId)
+        parentId = try c.decodeIfPresent(String.self, forKey: .parentId)
+        batchIndex = try c.decodeIfPresent(Int.self, forKey: .batchIndex)
+        prompt = try c.decodeIfPresent(String.self, forKey: .prompt)
+        controls = try c.decode([String: Double].self, forKey: .controls)
+        children = try c.decodeIfPresent([JobView].self, forKey: .children)
+        progress = try c.decodeIfPresent(Double.self, forKey: .progress)
+        after = try c.decodeIfPresent([String].self, forKey: .after) ?? []
+        afterAny = try c.decodeIfPresent([String].self, forKey: .afterAny) ?? []
+        dependents = try c.decodeIfPresent([String].self, forKey: .dependents)
+        sourceJobId = try c.decodeIfPresent(String.self, forKey: .sourceJobId)
+        upscales = try c.decodeIfPresent([String].self, forKey: .upscales)
     }
 }

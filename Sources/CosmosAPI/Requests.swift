@@ -113,3 +113,57 @@ public struct ErrorResponse: Codable, Sendable, Equatable, Error {
         self.error = Body(code: code, message: message)
     }
 }
+
+/// `POST /v1/upscales`: a 4K version of a job's video (`from_job`) or of a video file (`video`).
+///
+/// Absent fields take the defaults of the daemon's `[upscale]` table; the container options are those of a spec.
+public struct UpscaleRequest: Codable, Sendable, Equatable {
+    /// The job whose video output is upscaled; it is waited for when it has not finished.
+    public var fromJob: String?
+    /// Which of the source job's outputs, when it has several videos.
+    public var output: String?
+    /// A video file on the daemon's machine, under the input policy.
+    public var video: String?
+    public var weight: Double?
+    public var prompt: String?
+    public var name: String?
+    public var image: String?
+    public var gpus: Int?
+    public var env: [String: String]?
+    public var memory: String?
+    public var command: [String]?
+    public var priority: Int?
+
+    public init(
+        fromJob: String? = nil,
+        output: String? = nil,
+        video: String? = nil,
+        weight: Double? = nil,
+        prompt: String? = nil,
+        name: String? = nil,
+        image: String? = nil,
+        gpus: Int? = nil,
+        env: [String: String]? = nil,
+        memory: String? = nil,
+        command: [String]? = nil,
+        priority: Int? = nil
+    ) {
+        self.fromJob = fromJob
+        self.output = output
+        self.video = video
+        self.weight = weight
+        self.prompt = prompt
+        self.name = name
+        self.image = image
+        self.gpus = gpus
+        self.env = env
+        self.memory = memory
+        self.command = command
+        self.priority = priority
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case fromJob = "from_job"
+        case output, video, weight, prompt, name, image, gpus, env, memory, command, priority
+    }
+}

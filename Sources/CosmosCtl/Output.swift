@@ -55,6 +55,11 @@ enum Output {
         )
     }
 
+    /// Ids joined with commas, or nil when there are none (the field is then left out).
+    private static func list(_ ids: [String]) -> String? {
+        ids.isEmpty ? nil : ids.joined(separator: ", ")
+    }
+
     /// A job's details, one field per line.
     static func printJob(_ job: JobView) {
         let fields: [(String, String?)] = [
@@ -68,6 +73,9 @@ enum Output {
             ("owner uid", String(job.ownerUid)), ("created", job.createdAt), ("started", job.startedAt),
             ("finished", job.finishedAt), ("batch", job.batchId), ("parent", job.parentId),
             ("outputs", job.outputs.isEmpty ? nil : job.outputs.joined(separator: ", ")),
+            ("after", list(job.after)), ("after any", list(job.afterAny)),
+            ("dependents", list(job.dependents ?? [])), ("source", job.sourceJobId),
+            ("upscales", list(job.upscales ?? [])),
         ]
         for (name, value) in fields {
             guard let value else { continue }

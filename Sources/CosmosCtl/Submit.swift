@@ -30,6 +30,13 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "An input file on the daemon's machine, staged as /cosmos/in/<file name>. Repeatable.")
     var input: [String] = []
     @Option(help: "A host label the job needs, K=V (e.g. gpu=a100). Repeatable.") var selector: [String] = []
+    @Option(help: "Start only after these jobs succeeded: ID[,ID...]. Repeatable; with --file, for every job.")
+    var after: [String] = []
+    @Option(
+        name: .customLong("after-any"),
+        help: "Start only after these jobs ended, whatever the result: ID[,ID...]. Repeatable."
+    )
+    var afterAny: [String] = []
     @Flag(
         name: .customLong("batch-run"),
         help: "Run every job of --file in one container (the model loads once); prints the parent job."
@@ -39,7 +46,7 @@ struct Submit: AsyncParsableCommand {
     var command: [String] = []
 
     func run() async throws {
-        let specs = try file.map { try SpecFile.read(path: $0) } ?? [try specFromFlags()]
+        let specs = try (file.map { try SpecFile.read(path: $0) } ?? [try specFromFlags()]).map(withDependencies)
         if file != nil, image != nil || name != nil || !command.isEmpty {
             throw CLIError.usage("--file cannot be combined with --image, --name or a command")
         }
@@ -107,6 +114,27 @@ struct Submit: AsyncParsableCommand {
             spec["env"] = .object(variables)
         }
         return .object(spec)
+    }
+
+    /// `spec` with the jobs of `--after` and `--after-any` added to its own `after` and `after_any`.
+    func withDependencies(_ spec: JSONValue) throws -> JSONValue {
+        guard case .object(var object) = spec, !after.isEmpty || !afterAny.isEmpty else { return spec }
+        for (key, flag) in [("after", after), ("after_any", afterAny)] where !flag.isEmpty {
+            var ids: [JSONValue] = []
+            if let existing = object[key] {
+                guard case .array(let items) = existing else { return spec }  // the daemon names the bad field
+                ids = items
+            }
+            ids += Self.ids(flag).map(JSONValue.string)
+            object[key] = .array(ids)
+        }
+        return .object(object)
+    }
+
+    /// Ids from repeatable, comma-separated flags (`--after a,b --after c`).
+    static func ids(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            .filter { !$0.isEmpty }
     }
 
     static func pair(_ text: String, flag: String) throws -> (String, String) {

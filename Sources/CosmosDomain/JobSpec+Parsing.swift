@@ -9,6 +9,7 @@ public enum SpecLimits {
     public static let priorityRange = -1000...1000
     public static let maxRetries = 10
     public static let maxInputs = 64
+    public static let maxDependencies = 64
     public static let minMemoryBytes: Int64 = 4 * 1024 * 1024
     /// Environment variables the daemon sets itself.
     public static let reservedEnv: Set<String> = ["NVIDIA_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES"]
@@ -18,7 +19,7 @@ extension JobSpec {
     /// The keys a submitted spec may have; any other key is refused by name.
     public static let allowedKeys: Set<String> = [
         "name", "kind", "image", "command", "env", "gpus", "priority", "prompt", "controls", "params", "inputs",
-        "retries", "memory", "min_gpu_memory_gib", "selector",
+        "retries", "memory", "min_gpu_memory_gib", "selector", "after", "after_any", "upscale",
     ]
 
     /// Parses and validates one submitted spec; errors name the field (relative to the spec).
@@ -112,8 +113,16 @@ extension JobSpec {
             }
             var names: [String: Int] = [:]
             for (index, path) in inputs.enumerated() {
-                guard path.hasPrefix("/"), !path.contains("\0") else {
-                    throw SpecError(field: "inputs[\(index)]", reason: "must be an absolute path (got \"\(path)\")")
+                if let input = JobInput(parsing: path) {
+                    if let problem = input.problem { throw SpecError(field: "inputs[\(index)]", reason: problem) }
+                    // `job:<id>` is named when it is staged; `job:<id>/<file>` is checked like a path.
+                    if input.file == nil { continue }
+                }
+                guard path.hasPrefix("/") || path.hasPrefix(JobInput.scheme), !path.contains("\0") else {
+                    throw SpecError(
+                        field: "inputs[\(index)]",
+                        reason: "must be an absolute path or job:<id>/<file> (got \"\(path)\")"
+                    )
                 }
                 let name = Self.inputFileName(path)
                 guard !name.isEmpty, name != ".", name != ".." else {
@@ -153,6 +162,31 @@ extension JobSpec {
             }
             spec.minGPUMemoryGiB = gib
         }
+        spec.after = try Self.parseDependencies(fields, "after")
+        spec.afterAny = try Self.parseDependencies(fields, "after_any")
+        for (index, id) in spec.afterAny.enumerated() where spec.after.contains(id) {
+            throw SpecError(field: "after_any[\(index)]", reason: "job \(id) is also in after; name it once")
+        }
+        if let upscale = try fields.object("upscale") {
+            guard spec.kind == .upscale else {
+                throw SpecError(
+                    field: "upscale",
+                    reason: "only an upscale job has upscale settings (kind is \(spec.kind))"
+                )
+            }
+            for key in upscale.keys.sorted() where key != "control_weight" {
+                throw SpecError(field: "upscale.\(key)", reason: "unknown field; allowed fields are control_weight")
+            }
+            guard case .number(let weight) = upscale["control_weight"] ?? .null, weight.isFinite,
+                (0...1).contains(weight)
+            else {
+                throw SpecError(field: "upscale.control_weight", reason: "must be a number in [0, 1]")
+            }
+            spec.upscale = UpscaleSettings(controlWeight: weight)
+        }
+        if spec.kind == .upscale, spec.inputs.isEmpty {
+            throw SpecError(field: "inputs", reason: "an upscale job needs its video as inputs[0]")
+        }
         if let selector = try fields.stringMap("selector") {
             for key in selector.keys.sorted() where key.isEmpty || key.count > 64 {
                 throw SpecError(field: "selector.\(key)", reason: "label names are 1 to 64 characters")
@@ -160,6 +194,25 @@ extension JobSpec {
             spec.selector = selector.isEmpty ? nil : selector
         }
         return spec
+    }
+
+    /// Reads `after` or `after_any`: job ids, each once (a repeat is dropped).
+    static func parseDependencies(_ fields: FieldReader, _ key: String) throws(SpecError) -> [String] {
+        guard let ids = try fields.stringArray(key) else { return [] }
+        guard ids.count <= SpecLimits.maxDependencies else {
+            throw SpecError(field: key, reason: "more than \(SpecLimits.maxDependencies) jobs")
+        }
+        var result: [String] = []
+        for (index, id) in ids.enumerated() where !result.contains(id) {
+            guard JobID.isWellFormed(id) else {
+                throw SpecError(
+                    field: "\(key)[\(index)]",
+                    reason: "\"\(id)\" is not a job id (10 characters, as `cosmosctl list` shows)"
+                )
+            }
+            result.append(id)
+        }
+        return result
     }
 
     /// The name an input gets under `/cosmos/in/`: the last component of its path.

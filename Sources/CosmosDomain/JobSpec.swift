@@ -25,6 +25,14 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var minGPUMemoryGiB: Double?
     /// Host labels the job needs, such as `{"gpu": "a100"}` (`selector`).
     public var selector: [String: String]?
+    /// Jobs that must all succeed before this one starts (`after`, Slurm's `afterok`).
+    public var after: [String]
+    /// Jobs that must all have ended, whatever the result, before this one starts (`after_any`).
+    public var afterAny: [String]
+    /// The upscale settings of an `upscale` job (`upscale`).
+    public var upscale: UpscaleSettings?
+    /// The job whose output an upscale job upscales; set by `cosmosctl upscale --from-job`, never submitted.
+    public var sourceJobID: String?
 
     public init(
         name: String? = nil,
@@ -41,7 +49,11 @@ public struct JobSpec: Sendable, Equatable, Codable {
         retries: Int = 0,
         memoryBytes: Int64? = nil,
         minGPUMemoryGiB: Double? = nil,
-        selector: [String: String]? = nil
+        selector: [String: String]? = nil,
+        after: [String] = [],
+        afterAny: [String] = [],
+        upscale: UpscaleSettings? = nil,
+        sourceJobID: String? = nil
     ) {
         self.name = name
         self.kind = kind
@@ -58,13 +70,58 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.memoryBytes = memoryBytes
         self.minGPUMemoryGiB = minGPUMemoryGiB
         self.selector = selector
+        self.after = after
+        self.afterAny = afterAny
+        self.upscale = upscale
+        self.sourceJobID = sourceJobID
     }
 
     enum CodingKeys: String, CodingKey {
         case name, kind, image, command, env, gpus, priority, prompt, controls, params, inputs, retries
         case memoryBytes = "memory_bytes"
         case minGPUMemoryGiB = "min_gpu_memory_gib"
-        case selector
+        case selector, after
+        case afterAny = "after_any"
+        case upscale
+        case sourceJobID = "source_job_id"
+    }
+
+    /// Decodes a stored spec; keys added in later versions may be missing from specs stored before them.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.name = try c.decodeIfPresent(String.self, forKey: .name)
+        self.kind = try c.decode(JobKind.self, forKey: .kind)
+        self.image = try c.decode(String.self, forKey: .image)
+        self.command = try c.decodeIfPresent([String].self, forKey: .command)
+        self.env = try c.decodeIfPresent([String: String].self, forKey: .env) ?? [:]
+        self.gpus = try c.decode(Int.self, forKey: .gpus)
+        self.priority = try c.decodeIfPresent(Int.self, forKey: .priority) ?? 0
+        self.prompt = try c.decodeIfPresent(String.self, forKey: .prompt)
+        self.controls = try c.decodeIfPresent([String: Double].self, forKey: .controls) ?? [:]
+        self.params = try c.decodeIfPresent([String: JSONValue].self, forKey: .params) ?? [:]
+        self.inputs = try c.decodeIfPresent([String].self, forKey: .inputs) ?? []
+        self.retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? 0
+        self.memoryBytes = try c.decodeIfPresent(Int64.self, forKey: .memoryBytes)
+        self.minGPUMemoryGiB = try c.decodeIfPresent(Double.self, forKey: .minGPUMemoryGiB)
+        self.selector = try c.decodeIfPresent([String: String].self, forKey: .selector)
+        self.after = try c.decodeIfPresent([String].self, forKey: .after) ?? []
+        self.afterAny = try c.decodeIfPresent([String].self, forKey: .afterAny) ?? []
+        self.upscale = try c.decodeIfPresent(UpscaleSettings.self, forKey: .upscale)
+        self.sourceJobID = try c.decodeIfPresent(String.self, forKey: .sourceJobID)
+    }
+
+    /// What the job waits for: every `after` job (and the job of every `job:` input) must succeed, every
+    /// `after_any` job must end. Each id appears once; `after` wins over `after_any`.
+    public var dependencies: [Dependency] {
+        var seen: Set<String> = []
+        var result: [Dependency] = []
+        for id in after + inputs.compactMap({ JobInput(parsing: $0)?.jobID }) where seen.insert(id).inserted {
+            result.append(Dependency(jobID: id, condition: .succeeded))
+        }
+        for id in afterAny where seen.insert(id).inserted {
+            result.append(Dependency(jobID: id, condition: .ended))
+        }
+        return result
     }
 
     /// What placement needs to know of this job.

@@ -20,6 +20,8 @@ public enum Reason {
     public static let daemonStopped = "daemon stopped"
     /// The engine could not create or start the container.
     public static func engineError(_ message: String) -> String { "engine error: \(message)" }
+    /// A `job:` input cannot be had: its job did not succeed or did not write the file.
+    public static func inputUnavailable(_ message: String) -> String { "input unavailable: \(message)" }
     /// Its inputs could not be staged or its outputs collected.
     public static func staging(_ message: String) -> String { "staging failed: \(message)" }
 }

@@ -19,6 +19,8 @@ public struct RetryPolicy: Sendable, Equatable {
         case command
         /// The infrastructure failed (engine, container lost, host down).
         case infrastructure
+        /// The job cannot run as submitted (a `job:` input its job did not write): never retried.
+        case unrunnable
     }
 
     /// Whether a job that has made `attempts` attempts, allowed `retries` command retries, retries after `failure`.
@@ -26,6 +28,7 @@ public struct RetryPolicy: Sendable, Equatable {
         switch failure {
         case .command: attempts <= retries
         case .infrastructure: attempts < max(maxAttempts, retries + 1)
+        case .unrunnable: false
         }
     }
 

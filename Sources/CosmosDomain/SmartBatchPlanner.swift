@@ -180,6 +180,7 @@ public enum SmartBatchPlanner {
             return "\(candidate.spec.kind.rawValue) jobs are not batchable: only inference jobs share a model"
         }
         if candidate.held { return "held" }
+        if !candidate.spec.dependencies.isEmpty { return "it waits for other jobs (after, after_any or a job: input)" }
         if let batch = candidate.pausedBatch { return "its batch \(batch) is paused" }
         return nil
     }

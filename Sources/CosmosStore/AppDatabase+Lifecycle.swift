@@ -11,6 +11,8 @@ public enum AttemptOutcome: Sendable, Equatable {
     /// The job was cancelled after its container was created and before it started: no command ran, so
     /// there is no exit code to record.
     case cancelledBeforeStart
+    /// The job cannot run as submitted (a `job:` input that its job did not write); it fails without a retry.
+    case unrunnable(reason: String)
 }
 
 /// What the store decided about an ended attempt.
@@ -68,6 +70,7 @@ extension AppDatabase {
                     SELECT id, spec FROM job INDEXED BY job_ready WHERE state = 'queued' AND parent_id IS NULL
                     AND (not_before IS NULL OR not_before <= ?)
                     AND (batch_id IS NULL OR batch_id NOT IN (SELECT id FROM batch WHERE paused = 1 OR cancelled = 1))
+                    AND \(Self.dependenciesSatisfied)
                     ORDER BY priority DESC, seq LIMIT ?
                     """,
                 arguments: [now, lookahead]
@@ -181,6 +184,8 @@ extension AppDatabase {
                     whole = .failedWhole(reason: reason, error: error)
                 case .cancelledBeforeStart:
                     whole = .failedWhole(reason: "cancelled", error: "cancelled before its container started")
+                case .unrunnable(let reason):
+                    whole = .failedWhole(reason: reason, error: reason)
                 }
                 let wasCancelled = job.state == .cancelled
                 guard
@@ -218,6 +223,10 @@ extension AppDatabase {
             case .cancelledBeforeStart:
                 // No exit code to record (the claim cleared the last one); the job stays cancelled below.
                 failure = .infrastructure
+            case .unrunnable(let reason):
+                job.reason = reason
+                job.error = reason
+                failure = .unrunnable
             }
             if job.state == .cancelled {
                 verdict = .stayedCancelled

@@ -69,7 +69,9 @@ extension AppDatabase {
                 batchId: batchID
             )
             if batchID != nil { job.batchIndex = index }
+            job.sourceJobId = spec.sourceJobID
             try job.insert(db)
+            try Self.insertDependencies(db, of: job)
             try Self.appendEvent(
                 db,
                 .jobSubmitted,
@@ -377,6 +379,7 @@ extension AppDatabase {
         var job = try Self.fetchJob(db, id)
         guard job.shape != .batchParent else { throw StoreError.batchRunRetry(id) }
         job.state = try Self.apply(.retry, to: job)
+        try Self.checkRetryable(db, job)
         job.retryBase = job.attempts
         job.notBefore = nil
         job.finishedAt = nil

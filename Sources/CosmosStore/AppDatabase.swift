@@ -19,6 +19,9 @@ public struct AppDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
+            // A failed job fails the jobs that wait for it, and they theirs: `job_dependency_broken` fires
+            // for the rows it changes itself (the chain is at most `DependencyLimits.maxDepth` deep).
+            try db.execute(sql: "PRAGMA recursive_triggers = ON")
         }
         writer = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(writer)
@@ -199,6 +202,7 @@ public struct AppDatabase: Sendable {
             )
         }
         migrator.registerMigration("v9-smart-batching", migrate: migrateSmartBatching)
+        migrator.registerMigration("v10-dependencies", migrate: migrateDependencies)
         return migrator
     }
 }

@@ -48,6 +48,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var progress: Double?
     /// Seconds from the current attempt's start to its "model loaded" line; nil when it printed none.
     public var loadSeconds: Double?
+    /// The job an upscale job was made from (`upscale --from-job`); nil otherwise.
+    public var sourceJobId: String?
 
     /// A new job record; everything but the identity and the spec has a fresh-job default.
     public init(
@@ -81,7 +83,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         batchIndex: Int? = nil,
         heldByBatch: Bool = false,
         progress: Double? = nil,
-        loadSeconds: Double? = nil
+        loadSeconds: Double? = nil,
+        sourceJobId: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -114,6 +117,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.heldByBatch = heldByBatch
         self.progress = progress
         self.loadSeconds = loadSeconds
+        self.sourceJobId = sourceJobId
     }
 
     /// Attempts made since the last user retry.

@@ -22,6 +22,14 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case batchNotFinished(id: String, status: String)
     /// An online backup could not be written or did not pass its check.
     case backupFailed(path: String, reason: String)
+    /// A dependency names no job.
+    case unknownDependency(String)
+    /// An `after` dependency already failed or was cancelled: the job could never start.
+    case brokenDependency(jobID: String, state: JobState)
+    /// A chain of waiting jobs would be longer than the limit.
+    case dependencyChainTooDeep(limit: Int)
+    /// A retry of a job whose `after` dependency failed.
+    case retryWithBrokenDependency(jobID: String, dependency: String, state: JobState)
 
     public var description: String {
         switch self {
@@ -45,6 +53,16 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case .batchNotFinished(let id, let status):
             "batch \(id) is \(status): only a completed, failed or cancelled batch with nothing running can be "
                 + "deleted; `cosmosctl batch cancel \(id) --running` ends it"
+        case .unknownDependency(let id):
+            "no job with id \(id) to wait for; `cosmosctl list` shows the jobs"
+        case .brokenDependency(let id, let state):
+            "job \(id) is \(state.rawValue), so a job after it could never start: retry \(id) first, or wait for it "
+                + "with --after-any"
+        case .dependencyChainTooDeep(let limit):
+            "the chain of jobs waiting for each other would be more than \(limit) deep; wait for a job nearer the start"
+        case .retryWithBrokenDependency(let id, let dependency, let state):
+            "job \(id) waits for job \(dependency), which is \(state.rawValue): retry \(dependency) first, or submit "
+                + "\(id)'s spec again"
         case .backupFailed(let path, let reason):
             "backup to \(path) failed: \(reason); the old file there, if any, is unchanged (check the folder exists "
                 + "and the daemon may write there: under systemd, inside /var/lib/cosmos-worker)"

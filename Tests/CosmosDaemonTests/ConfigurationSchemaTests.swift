@@ -15,9 +15,10 @@ struct ConfigurationSchemaTests {
         #expect(
             ConfigurationSchema.allowedNames(in: "") == [
                 "daemon", "images", "hosts", "inputs", "batch_runs", "events", "smart_batch", "access",
-                "maintenance",
+                "maintenance", "upscale",
             ]
         )
+        #expect(ConfigurationSchema.allowedNames(in: "upscale") == ["image", "command", "weight"])
         #expect(
             ConfigurationSchema.allowedNames(in: "maintenance") == [
                 "prune_days", "prune_outputs", "event_retention_days", "vacuum", "backup_path", "check", "sweep",
@@ -78,6 +79,7 @@ struct ConfigurationSchemaTests {
             "smart_batch": ("[smart_batch]\nbogus = 1", "smart_batch.bogus"),
             "access": ("[access]\nbogus = 1", "access.bogus"),
             "maintenance": ("[maintenance]\nbogus = 1", "maintenance.bogus"),
+            "upscale": ("[upscale]\nbogus = 1", "upscale.bogus"),
             "hosts": ("[[hosts]]\nname = \"a\"\nbogus = 1", "hosts[0].bogus"),
             "hosts.mounts": (
                 "[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/m\", bogus = 1}]",
@@ -131,7 +133,7 @@ struct ConfigurationSchemaTests {
                 "daemon.reconcile_interval_seconds": .live, "daemon.orphan_grace_seconds": .live,
                 "daemon.probe_interval_seconds, down_after_failures, host_down_grace_seconds": .live,
                 "batch_runs": .live, "inputs": .restart, "events": .live, "smart_batch": .live,
-                "daemon.socket_group": .restart, "access": .live, "maintenance": .live,
+                "daemon.socket_group": .restart, "access": .live, "maintenance": .live, "upscale": .live,
             ]
         )
         for group in Dictionary(grouping: ConfigurationSchema.keys, by: \.reportedAs).values {
@@ -228,6 +230,8 @@ struct ConfigurationSchemaTests {
                 "images.allow": "[\"a/*\"]", "inputs.allow_roots": "[\"/data\"]",
                 "daemon.socket_group": "\"users\"", "access.admin_group": "\"gpu-admins\"",
                 "maintenance.backup_path": "\"/var/backups/cosmos.db\"",
+                "upscale.image": "\"registry.example/cosmos-transfer1:latest\"",
+                "upscale.command": "[\"python3\", \"/workspace/upscale.py\"]",
             ]
             literals = others[key.path].map { [$0] } ?? []
         }

@@ -112,6 +112,34 @@ struct ContainerConfigTests {
         #expect(spec["prompt"] == .string("a robot") && spec["controls"] == .object(["edge": .number(0.5)]))
     }
 
+    @Test("an upscale job's job.json has Cosmos's upscale form: the staged video, the weight, a prompt only if given")
+    func upscaleDocument() throws {
+        var job = ReconcileRulesTests().job(.starting, attempts: 1)
+        job.kind = .upscale
+        job.spec.kind = .upscale
+        job.spec.inputs = ["/srv/outputs/aaaaaaaaaa/video.mp4"]
+        job.spec.upscale = UpscaleSettings(controlWeight: 0.7)
+        func spec() throws -> [String: JSONValue] {
+            let text = String(decoding: ContainerExecutor.jobDocument(for: job), as: UTF8.self)
+            guard case .object(let object) = try JSONValue.parse(Data(text.utf8)), object["kind"] == .string("upscale"),
+                case .object(let spec)? = object["spec"]
+            else {
+                Issue.record("not an upscale document: \(text)")
+                return [:]
+            }
+            return spec
+        }
+        #expect(
+            try spec() == [
+                "input_video_path": .string("/cosmos/in/video.mp4"),
+                "upscale": .object(["control_weight": .number(0.7)]),
+            ]
+        )
+        job.spec.prompt = "cinematic 8K"
+        #expect(try spec()["prompt"] == .string("cinematic 8K"))
+        #expect(job.containerName == "cosmos_upscale_abcdefgh_1")
+    }
+
     @Test("a batch run's job.json: each item's inputs in its own folder, the master controls it lacks at weight 0")
     func batchDocument() throws {
         var parent = ReconcileRulesTests().job(.starting, attempts: 1)

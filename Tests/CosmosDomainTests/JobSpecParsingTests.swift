@@ -98,3 +98,84 @@ struct JobSpecParsingTests {
         #expect(error.description == "jobs[13].controls.edge: bad")
     }
 }
+
+/// `after`, `after_any`, `job:` inputs and the upscale form.
+@Suite("Job spec dependencies and upscale")
+struct JobSpecDependencyTests {
+    func parse(_ text: String) throws -> JobSpec {
+        try JobSpec.parse(try JSONValue.parse(Data(text.utf8)))
+    }
+
+    func refusal(_ text: String) -> SpecError? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error as? SpecError
+        }
+    }
+
+    @Test("after, after_any and job: inputs become dependencies; a job: input implies after")
+    func dependencies() throws {
+        let spec = try parse(
+            """
+            {"image": "i", "after": ["aaaaaaaaaa", "aaaaaaaaaa"], "after_any": ["bbbbbbbbbb"],
+             "inputs": ["job:cccccccccc/0/video.mp4", "job:aaaaaaaaaa"]}
+            """
+        )
+        #expect(spec.after == ["aaaaaaaaaa"])
+        #expect(
+            spec.dependencies == [
+                Dependency(jobID: "aaaaaaaaaa", condition: .succeeded),
+                Dependency(jobID: "cccccccccc", condition: .succeeded),
+                Dependency(jobID: "bbbbbbbbbb", condition: .ended),
+            ]
+        )
+    }
+
+    @Test("bad dependencies and job: inputs are refused naming the field")
+    func refusals() {
+        #expect(refusal(#"{"image": "i", "after": ["nope"]}"#)?.field == "after[0]")
+        #expect(refusal(#"{"image": "i", "after": "aaaaaaaaaa"}"#)?.field == "after")
+        #expect(
+            refusal(#"{"image": "i", "after": ["aaaaaaaaaa"], "after_any": ["aaaaaaaaaa"]}"#)?.field == "after_any[0]"
+        )
+        #expect(refusal(#"{"image": "i", "inputs": ["job:short/video.mp4"]}"#)?.field == "inputs[0]")
+        #expect(refusal(#"{"image": "i", "inputs": ["job:aaaaaaaaaa/../x"]}"#)?.field == "inputs[0]")
+        #expect(refusal(#"{"image": "i", "inputs": ["relative.mp4"]}"#)?.field == "inputs[0]")
+        #expect(refusal(#"{"image": "i", "kind": "upscale"}"#)?.field == "inputs")
+        #expect(
+            refusal(#"{"image": "i", "upscale": {"control_weight": 0.5}, "inputs": ["/v.mp4"]}"#)?.field == "upscale"
+        )
+        #expect(
+            refusal(#"{"image": "i", "kind": "upscale", "inputs": ["/v.mp4"], "upscale": {"control_weight": 2}}"#)?
+                .field == "upscale.control_weight"
+        )
+    }
+
+    @Test("job: inputs resolve to the named output, or to the one video; missing and ambiguous ones say why")
+    func resolve() {
+        let outputs = ["meta/info.txt", "video.mp4"]
+        #expect(JobInput(parsing: "job:aaaaaaaaaa")?.resolve(in: outputs) == .success("video.mp4"))
+        #expect(JobInput(parsing: "job:aaaaaaaaaa/meta/info.txt")?.resolve(in: outputs) == .success("meta/info.txt"))
+        guard case .failure(let missing) = JobInput(parsing: "job:aaaaaaaaaa/x.mp4")?.resolve(in: outputs) else {
+            Issue.record("a missing file resolved")
+            return
+        }
+        #expect(missing.description.contains("has no output \"x.mp4\""))
+        #expect(JobInput(parsing: "job:aaaaaaaaaa")?.resolve(in: ["a.txt"]) == .failure(.noVideo(jobID: "aaaaaaaaaa")))
+        #expect(
+            JobInput(parsing: "job:aaaaaaaaaa")?.resolve(in: ["a.mp4", "b.MOV"])
+                == .failure(.severalVideos(jobID: "aaaaaaaaaa", videos: ["a.mp4", "b.MOV"]))
+        )
+        #expect(JobInput(parsing: "/data/x.mp4") == nil)
+    }
+
+    @Test("a spec stored before dependencies existed still decodes")
+    func oldStoredSpec() throws {
+        let old =
+            #"{"kind":"inference","image":"i","env":{},"gpus":1,"priority":0,"controls":{},"params":{},"inputs":[],"retries":0}"#
+        let spec = try JSONDecoder().decode(JobSpec.self, from: Data(old.utf8))
+        #expect(spec.after.isEmpty && spec.afterAny.isEmpty && spec.upscale == nil && spec.sourceJobID == nil)
+    }
+}

@@ -26,6 +26,7 @@ struct Commands: Sendable {
         try await audited("submit", "queue", by: caller) {
             try access.authorize(.submit, by: caller)
             let specs = try validateSpecs(items, key: "jobs", caller: caller)
+            try await validateDependencies(specs, key: "jobs", caller: caller)
             let jobs = try await database.submit(specs, ownerUID: caller.uid)
             for job in jobs.map(\.job) {
                 logger.info(
@@ -45,6 +46,13 @@ struct Commands: Sendable {
         try await audited("submit batch run", "queue", by: caller) {
             try access.authorize(.submit, by: caller)
             let specs = try validateSpecs(items, key: "items", caller: caller, nameSingle: true)
+            for (index, spec) in specs.enumerated() where !spec.dependencies.isEmpty {
+                throw SpecError(
+                    field: "items[\(index)]",
+                    reason: "an item of a batch run cannot wait for other jobs (after, after_any, job: inputs); "
+                        + "submit the run once they have finished, or submit the jobs alone"
+                )
+            }
             let parentSpec = try BatchRun.parentSpec(for: specs, limits: configuration.batchRunLimits)
             let (parent, children) = try await database.submitBatchRun(
                 parent: parentSpec,

@@ -65,34 +65,38 @@ struct Queries: Sendable {
 
     // MARK: Jobs
 
-    /// `show ID`: the job, with its items when it is a batch-run parent (read in one transaction).
+    /// `show ID`: the job, with its items when it is a batch-run parent (read in one transaction), the jobs that
+    /// wait for it and the upscales made from it.
     ///
     /// A job `viewer` may not see is not found, as if it did not exist.
     func job(_ id: String, for viewer: CallerIdentity) async throws -> JobView {
         let (ranked, children) = try await database.jobWithChildren(id)
         guard access.maySee(ownerUID: ranked.job.ownerUid, viewer) else { throw StoreError.jobNotFound(id) }
-        let reasons = try await pendingReasons()
+        let reasons = try await pendingReasons(for: [ranked.job] + (children ?? []))
         var view = ranked.view(pendingReason: reasons(ranked))
         if let children { view.children = Self.childViews(children, reasons: reasons) }
+        let links = try await database.links(of: id)
+        view.dependents = links.dependents
+        view.upscales = links.upscales
         return view
     }
 
     /// `list`: the queue in order, then every other job (only the viewer's own with `[access] private`).
     func jobs(state: JobState?, limit: Int?, for viewer: CallerIdentity) async throws -> [JobView] {
-        let reasons = try await pendingReasons()
-        return try await database.list(state: state, limit: limit, owner: access.visibleOwners(viewer))
-            .map { $0.view(pendingReason: reasons($0)) }
+        let jobs = try await database.list(state: state, limit: limit, owner: access.visibleOwners(viewer))
+        let reasons = try await pendingReasons(for: jobs.map(\.job))
+        return jobs.map { $0.view(pendingReason: reasons($0)) }
     }
 
     /// Views of jobs a command returned.
     func views(_ jobs: [RankedJob]) async throws -> [JobView] {
-        let reasons = try await pendingReasons()
+        let reasons = try await pendingReasons(for: jobs.map(\.job))
         return jobs.map { $0.view(pendingReason: reasons($0)) }
     }
 
     /// A batch-run parent and its items, as a command returned them.
     func view(parent: RankedJob, children: [JobRecord]) async throws -> JobView {
-        let reasons = try await pendingReasons()
+        let reasons = try await pendingReasons(for: [parent.job] + children)
         var view = parent.view(pendingReason: reasons(parent))
         view.children = Self.childViews(children, reasons: reasons)
         return view
@@ -115,10 +119,12 @@ struct Queries: Sendable {
         }
     }
 
-    /// Why a queued or held job waits: held, the paused queue, a retry's backoff, or the scheduler's word.
-    func pendingReasons(now: Date = Date()) async throws -> @Sendable (RankedJob) -> String? {
+    /// Why a queued or held job of `jobs` waits: held, the paused queue, a dependency, a retry's backoff, or the
+    /// scheduler's word.
+    func pendingReasons(for jobs: [JobRecord], now: Date = Date()) async throws -> @Sendable (RankedJob) -> String? {
         let paused = try await database.isPaused()
         let stoppedBatches = try await database.stoppedBatchIDs()
+        let waiting = try await database.unsatisfiedDependencies(of: jobs)
         let reasons = scheduler.pendingReasons
         return { ranked in
             let job = ranked.job
@@ -129,6 +135,7 @@ struct Queries: Sendable {
             case .queued:
                 if paused { return "queue paused" }
                 if batchPaused { return "batch \(job.batchId ?? "") paused" }
+                if let (dependency, state) = waiting[job.id] { return dependency.waitingReason(state: state) }
                 if let notBefore = job.notBefore, notBefore > now {
                     return "retrying after \(job.reason ?? "a failure"), not before \(Timestamp.format(notBefore))"
                 }

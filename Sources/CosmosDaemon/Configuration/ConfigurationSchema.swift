@@ -276,6 +276,32 @@ enum ConfigurationSchema {
             reportedAs: "maintenance",
             "A run removes this instance's containers no job owns (after the orphan grace) and stale output folders."
         ),
+        other(
+            "upscale.image",
+            "image reference",
+            default: "none (`--image` is then required)",
+            .live,
+            reportedAs: "upscale",
+            .at(\.upscale.image),
+            "The image of `cosmosctl upscale` jobs; it must be in `[images] allow`."
+        ),
+        other(
+            "upscale.command",
+            "array of strings",
+            default: "none (the image's own)",
+            .live,
+            reportedAs: "upscale",
+            .at(\.upscale.command),
+            "The command of upscale jobs; a command after `--` replaces it."
+        ),
+        number(
+            "upscale.weight",
+            0...1,
+            \.upscale.weight,
+            .live,
+            reportedAs: "upscale",
+            "The control weight of an upscale job when `--weight` is not given."
+        ),
         host("name", "letters, digits, `-`, `_`, `.`", default: "required", "The host's name, unique."),
         host(
             "docker",

@@ -119,6 +119,28 @@ extension DaemonConfiguration {
             try parseScalars(maintenance, table: "maintenance", into: &config)
         }
 
+        if let upscale = try table(root, "upscale", prefix: "") {
+            try checkKeys(upscale, table: "upscale", prefix: "upscale.")
+            if let image = try string(upscale, "image", prefix: "upscale.") {
+                guard !image.isEmpty, image.allSatisfy({ !$0.isWhitespace }) else {
+                    throw ConfigurationError(key: "upscale.image", reason: "must be an image reference without spaces")
+                }
+                config.upscale.image = image
+            }
+            if let command = upscale["command"] {
+                guard let array = command.array, !array.isEmpty else {
+                    throw ConfigurationError(key: "upscale.command", reason: "must be a non-empty array of strings")
+                }
+                config.upscale.command = try array.enumerated().map { index, item in
+                    guard let text = item.string else {
+                        throw ConfigurationError(key: "upscale.command[\(index)]", reason: "must be a string")
+                    }
+                    return text
+                }
+            }
+            try parseScalars(upscale, table: "upscale", into: &config)
+        }
+
         if let hosts = root["hosts"] {
             guard let array = hosts.array else {
                 throw ConfigurationError(key: "hosts", reason: "must be an array of tables ([[hosts]])")

@@ -44,6 +44,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var access = AccessSettings()
     /// What `cosmosctl maintenance run` does without flags (`[maintenance]`).
     public var maintenance = MaintenanceSettings()
+    /// The defaults of `cosmosctl upscale` (`[upscale]`).
+    public var upscale = UpscaleConfiguration()
     /// The group the control socket is given (mode 0660) when the daemon binds it itself; nil keeps its own.
     public var socketGroup: String?
 
@@ -264,6 +266,18 @@ public struct MaintenanceSettings: Sendable, Equatable {
     public var check = true
     /// Remove containers of this instance that no job owns, and output folders of jobs that are gone.
     public var sweep = true
+
+    public init() {}
+}
+
+/// `[upscale]`: what `cosmosctl upscale` runs when the request does not say.
+public struct UpscaleConfiguration: Sendable, Equatable {
+    /// The image of upscale jobs; nil: the request must name one (`--image`).
+    public var image: String?
+    /// The command of upscale jobs; nil: the image's own.
+    public var command: [String]?
+    /// The control weight when the request gives none.
+    public var weight: Double = UpscaleDefaults.weight
 
     public init() {}
 }

@@ -48,6 +48,9 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
                 return APIError(.conflict, "invalid_move", error.description)
             case .invalidPosition: return APIError(.badRequest, "invalid_request", error.description)
             case .backupFailed: return APIError(.internalServerError, "backup_failed", error.description)
+            case .unknownDependency, .brokenDependency, .dependencyChainTooDeep:
+                return APIError(.badRequest, "invalid_spec", error.description)
+            case .retryWithBrokenDependency: return APIError(.conflict, "invalid_state", error.description)
             }
         case let error as SmartBatchError:
             switch error {

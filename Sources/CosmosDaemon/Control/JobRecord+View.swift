@@ -5,7 +5,7 @@ import CosmosStore
 extension RankedJob {
     /// The job as the API shows it.
     func view(pendingReason: String?) -> JobView {
-        JobView(
+        var view = JobView(
             id: job.id,
             name: job.name,
             kind: job.displayedKind,
@@ -35,5 +35,10 @@ extension RankedJob {
             controls: job.spec.controls,
             progress: job.progress
         )
+        let dependencies = job.spec.dependencies
+        view.after = dependencies.filter { $0.condition == .succeeded }.map(\.jobID)
+        view.afterAny = dependencies.filter { $0.condition == .ended }.map(\.jobID)
+        view.sourceJobId = job.sourceJobId
+        return view
     }
 }

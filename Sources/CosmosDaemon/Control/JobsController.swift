@@ -55,6 +55,11 @@ struct JobsController: Sendable {
             )
             return try Response.json(try await queries.views([job])[0])
         }
+        router.post(RouterPath(APIPath.upscales)) { request, context in
+            let body = try await request.decode(as: UpscaleRequest.self, context: context)
+            let job = try await commands.upscale(body, by: try await context.caller())
+            return try Response.json(JobsResponse(jobs: try await queries.views([job])), status: .created)
+        }
         router.post(RouterPath(APIPath.batchRuns)) { request, context in
             let shape = "{\"jobs\": [job spec, ...]}"
             let items = try RequestParts.jobs(

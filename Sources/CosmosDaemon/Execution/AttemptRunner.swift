@@ -166,7 +166,13 @@ struct AttemptRunner: Sendable {
         }
         do {
             let items = job.shape == .batchParent ? try await runItems() : nil
-            try await executor.stage(job, items: items, containerID: details.id)
+            let (staged, outputs) = try await resolvingJobInputs(job)
+            try await executor.stage(staged, items: items, containerID: details.id, jobOutputs: outputs)
+        } catch let error as JobInputError {
+            logger.warning("a job: input is unavailable", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            try? await engine.remove(details.id)
+            await record(.unrunnable(reason: Reason.inputUnavailable("\(error)")))
+            return nil
         } catch let error as ExecutorError {
             logger.warning("staging failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             try? await engine.remove(details.id)
@@ -264,7 +270,9 @@ struct AttemptRunner: Sendable {
         header: Bool,
         waitForExit: @escaping @Sendable () async throws -> Void
     ) async throws {
-        var cursor = JobLogFile.lastContainerTimestamp(path: path)
+        // Lines up to the file's last one are there already. Only those are skipped: the engine writes stdout and
+        // stderr lines in the order its two readers hand them over, so their timestamps need not ascend.
+        let cursor = JobLogFile.lastContainerTimestamp(path: path)
         let log = try JobLogFile(path: path)
         defer { log.close() }
         if header { log.note("=== attempt \(job.attempts) on \(job.host ?? "?") (\(job.containerName)) ===") }
@@ -285,7 +293,6 @@ struct AttemptRunner: Sendable {
                 guard let (timestamp, message) = chunk.splitTimestamp() else { continue }
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message, stream: chunk.stream, timestamp: timestamp)
-                cursor = timestamp
                 if chunk.stream == .stdout, let line = progressLine(message, at: timestamp.date) { lines.yield(line) }
                 FaultInjection.hit(.whileWaiting)
             }

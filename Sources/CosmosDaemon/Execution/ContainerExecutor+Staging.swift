@@ -17,7 +17,11 @@ extension ContainerExecutor {
     /// Inputs are checked again for the job's owner, opened without following a last link, and read through
     /// the open descriptor (`/proc/self/fd/N`), so a path swapped after the check cannot stage another file.
     /// Files are streamed in 1 MiB chunks, never held whole in memory.
-    func stage(_ job: JobRecord, items: [JobRecord]? = nil, containerID: String) async throws {
+    /// `jobOutputs` are inputs that name files of the outputs folder (resolved `job:` inputs): they are opened
+    /// the same way, but the input roots and size limit, which are for users' files, do not apply.
+    func stage(_ job: JobRecord, items: [JobRecord]? = nil, containerID: String, jobOutputs: Set<String> = [])
+        async throws
+    {
         var descriptors: [Int32] = []
         defer { for fd in descriptors { close(fd) } }
         var sources: [TarSource] = [
@@ -39,7 +43,14 @@ extension ContainerExecutor {
                 try stageInputs(of: item, into: folder, policy: policy, sources: &sources, descriptors: &descriptors)
             }
         } else {
-            try stageInputs(of: job, into: "cosmos/in", policy: policy, sources: &sources, descriptors: &descriptors)
+            try stageInputs(
+                of: job,
+                into: "cosmos/in",
+                policy: policy,
+                jobOutputs: jobOutputs,
+                sources: &sources,
+                descriptors: &descriptors
+            )
         }
         let chunks = try TarWriter().archiveChunks(sources)
         try await engine(for: job.host).putArchive(containerID, at: "/", archive: .chunks(chunks))
@@ -50,13 +61,16 @@ extension ContainerExecutor {
         of job: JobRecord,
         into folder: String,
         policy: InputPolicy,
+        jobOutputs: Set<String> = [],
         sources: inout [TarSource],
         descriptors: inout [Int32]
     ) throws {
         guard !job.spec.inputs.isEmpty else { return }
         let owner = CallerIdentity.lookup(uid: UInt32(job.ownerUid))
         for path in job.spec.inputs {
-            let fd = try Self.openChecked(path, policy: policy, owner: owner)
+            let fd =
+                jobOutputs.contains(path)
+                ? try openOutput(path) : try Self.openChecked(path, policy: policy, owner: owner)
             descriptors.append(fd)
             sources.append(
                 .file(
@@ -73,6 +87,22 @@ extension ContainerExecutor {
         let text = indices.sorted().map(String.init).joined(separator: "\n") + "\n"
         let archive = TarWriter.archive([.file(path: "cosmos/cancel", contents: Array(text.utf8), mode: 0o644)])
         try await engine(for: parent.host).putArchive(parent.containerName, at: "/", archive: .bytes(archive))
+    }
+
+    /// Opens a file of the outputs folder: it must resolve inside that folder, to a regular file.
+    func openOutput(_ path: String) throws -> Int32 {
+        let root = InputPolicy.realPath(outputsDirectory) ?? outputsDirectory
+        guard let resolved = InputPolicy.realPath(path), resolved.hasPrefix(root + "/") else {
+            throw ExecutorError.inputRefused("\(path) is not a file of the outputs folder")
+        }
+        let fd = open(resolved, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw ExecutorError.inputRefused("\(path): \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw ExecutorError.inputRefused("\(path) is not a regular file")
+        }
+        return fd
     }
 
     /// Checks `path` for `owner` and opens the file it resolves to; the descriptor must name that same file.

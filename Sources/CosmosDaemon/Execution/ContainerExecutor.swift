@@ -138,7 +138,7 @@ final class ContainerExecutor: Sendable {
             "kind": .string(job.displayedKind),
             "job_id": .string(job.id),
             "attempt": .number(Double(job.attempts)),
-            "spec": specDocument(job),
+            "spec": job.kind == .upscale ? upscaleDocument(job) : specDocument(job),
         ])
         return Array((document.jsonString() + "\n").utf8)
     }
@@ -180,6 +180,18 @@ final class ContainerExecutor: Sendable {
             "inputs": .array(source.inputs.map { .string(inputFolder + "/" + JobSpec.inputFileName($0)) }),
         ]
         if let command = source.command { spec["command"] = .array(command.map(JSONValue.string)) }
+        return .object(spec)
+    }
+
+    /// An upscale job's spec as the container sees it, in Cosmos's own form: the video, the control weight, and
+    /// `prompt` only when one was given.
+    static func upscaleDocument(_ job: JobRecord) -> JSONValue {
+        var spec: [String: JSONValue] = [
+            "input_video_path": job.spec.inputs.first.map { .string("/cosmos/in/" + JobSpec.inputFileName($0)) }
+                ?? .null,
+            "upscale": .object(["control_weight": .number(job.spec.upscale?.controlWeight ?? UpscaleDefaults.weight)]),
+        ]
+        if let prompt = job.spec.prompt { spec["prompt"] = .string(prompt) }
         return .object(spec)
     }
 

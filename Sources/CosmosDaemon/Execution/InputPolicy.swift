@@ -61,9 +61,10 @@ struct InputPolicy: Sendable {
         var size: Int64
     }
 
-    /// Checks every input; throws naming `inputs[i]`.
+    /// Checks every file input; throws naming `inputs[i]`. A `job:` input is another job's output: the
+    /// daemon wrote it, and the submit checks that job instead.
     func check(_ paths: [String], caller: CallerIdentity) throws {
-        for (index, path) in paths.enumerated() {
+        for (index, path) in paths.enumerated() where JobInput(parsing: path) == nil {
             do {
                 _ = try check(path, caller: caller)
             } catch {
