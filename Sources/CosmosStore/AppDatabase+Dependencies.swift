@@ -131,21 +131,25 @@ extension AppDatabase {
         return try await writer.read { db in try Self.unsatisfiedDependencies(db, of: ids) }
     }
 
-    /// The jobs that wait for `id` (its dependents) and the upscale jobs made from it, in submission order.
-    public func links(of id: String) async throws -> (dependents: [String], upscales: [String]) {
+    /// The jobs that wait for `id` (its dependents) and the upscale jobs made from it, in submission order; with
+    /// `owner`, only that uid's.
+    public func links(of id: String, owner: Int? = nil) async throws -> (dependents: [String], upscales: [String]) {
         try await writer.read { db in
             let dependents = try String.fetchAll(
                 db,
                 sql: """
                     SELECT d.job_id FROM job_dependency AS d JOIN job ON job.id = d.job_id
-                    WHERE d.depends_on = ? ORDER BY job.created_at, job.id
+                    WHERE d.depends_on = ? AND (? IS NULL OR job.owner_uid = ?) ORDER BY job.created_at, job.id
                     """,
-                arguments: [id]
+                arguments: [id, owner, owner]
             )
             let upscales = try String.fetchAll(
                 db,
-                sql: "SELECT id FROM job WHERE source_job_id = ? ORDER BY created_at, id",
-                arguments: [id]
+                sql: """
+                    SELECT id FROM job WHERE source_job_id = ? AND (? IS NULL OR owner_uid = ?)
+                    ORDER BY created_at, id
+                    """,
+                arguments: [id, owner, owner]
             )
             return (dependents, upscales)
         }

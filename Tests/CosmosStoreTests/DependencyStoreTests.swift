@@ -136,5 +136,7 @@ struct DependencyStoreTests {
         let links = try await db.database.links(of: a)
         #expect(links.dependents == [b, u.id])
         #expect(links.upscales == [u.id])
+        let others = try await db.database.links(of: a, owner: 2000)
+        #expect(others.dependents.isEmpty && others.upscales.isEmpty)
     }
 }

@@ -10,14 +10,10 @@ extension Commands {
     func upscale(_ request: UpscaleRequest, by caller: PeerCredentials) async throws -> RankedJob {
         try await audited("upscale", request.fromJob.map { "job \($0)" } ?? "queue", by: caller) {
             try access.authorize(.submit, by: caller)
-            var spec = try JobSpec.parse(try await upscaleSpec(request, caller: caller))
-            spec.sourceJobID = request.fromJob
-            try validateAgainstConfiguration(spec)
-            if request.video != nil {
-                try InputPolicy(settings: configuration.inputs).check(spec.inputs, caller: caller.identity)
-            }
-            try await validateDependencies([spec], key: "jobs", caller: caller)
-            guard let job = try await database.submit([spec], ownerUID: caller.uid).first else {
+            var specs = try validateSpecs([try await upscaleSpec(request, caller: caller)], key: "jobs", caller: caller)
+            specs[0].sourceJobID = request.fromJob
+            try await validateDependencies(specs, key: "jobs", caller: caller)
+            guard let job = try await database.submit(specs, ownerUID: caller.uid).first else {
                 throw APIError(.internalServerError, "internal", "the upscale job was not stored")
             }
             logger.info(

@@ -75,7 +75,7 @@ struct Queries: Sendable {
         let reasons = try await pendingReasons(for: [ranked.job] + (children ?? []))
         var view = ranked.view(pendingReason: reasons(ranked))
         if let children { view.children = Self.childViews(children, reasons: reasons) }
-        let links = try await database.links(of: id)
+        let links = try await database.links(of: id, owner: access.visibleOwners(viewer))
         view.dependents = links.dependents
         view.upscales = links.upscales
         return view
