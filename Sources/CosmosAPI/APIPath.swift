@@ -12,6 +12,8 @@ public enum APIPath {
     public static let batchRuns = "/v1/batch-runs"
     /// Upscale jobs: POST makes one.
     public static let upscales = "/v1/upscales"
+    /// Enhance runs (`enhance-batch`): POST makes one.
+    public static let enhanceRuns = "/v1/enhance-runs"
     /// The event stream (Server-Sent Events).
     public static let events = "/v1/events"
     /// The stored smart-batch analysis: GET previews it, DELETE discards it.

@@ -47,6 +47,10 @@ public struct JobView: Codable, Sendable, Equatable {
     public var sourceJobId: String?
     /// The upscale jobs made from this job (`show` only).
     public var upscales: [String]?
+    /// The prompt an enhance run's item returned for its source job; null for every other job.
+    public var enhancedPrompt: String?
+    /// An enhance run's mode, `update` or `create_new` (the parent and its items); null for every other job.
+    public var enhanceMode: String?
 
     public init(
         id: String,
@@ -127,6 +131,8 @@ public struct JobView: Codable, Sendable, Equatable {
         case dependents
         case sourceJobId = "source_job_id"
         case upscales
+        case enhancedPrompt = "enhanced_prompt"
+        case enhanceMode = "enhance_mode"
     }
 
     /// Encodes every key, writing `null` for absent values (scripts rely on the keys being there).
@@ -166,9 +172,11 @@ public struct JobView: Codable, Sendable, Equatable {
         try c.encodeIfPresent(dependents, forKey: .dependents)
         try c.encode(sourceJobId, forKey: .sourceJobId)
         try c.encodeIfPresent(upscales, forKey: .upscales)
+        try c.encode(enhancedPrompt, forKey: .enhancedPrompt)
+        try c.encode(enhanceMode, forKey: .enhanceMode)
     }
 
-    /// Decodes a view; the keys added with dependencies may be missing from an older daemon's answer.
+    /// Decodes a view; the keys added with dependencies and enhance runs may be missing from an older daemon's answer.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
@@ -205,5 +213,7 @@ public struct JobView: Codable, Sendable, Equatable {
         dependents = try c.decodeIfPresent([String].self, forKey: .dependents)
         sourceJobId = try c.decodeIfPresent(String.self, forKey: .sourceJobId)
         upscales = try c.decodeIfPresent([String].self, forKey: .upscales)
+        enhancedPrompt = try c.decodeIfPresent(String.self, forKey: .enhancedPrompt)
+        enhanceMode = try c.decodeIfPresent(String.self, forKey: .enhanceMode)
     }
 }

@@ -167,3 +167,44 @@ public struct UpscaleRequest: Codable, Sendable, Equatable {
         case output, video, weight, prompt, name, image, gpus, env, memory, command, priority
     }
 }
+
+/// `POST /v1/enhance-runs`: one container enhances the prompts of queued or held inference jobs.
+///
+/// Absent container fields take the defaults of the daemon's `[enhance]` table.
+public struct EnhanceBatchRequest: Codable, Sendable, Equatable {
+    /// The source jobs, in the order given.
+    public var jobs: [String]
+    /// A named batch whose queued jobs are sources too (after `jobs`).
+    public var batch: String?
+    /// `update` (rewrite the sources' prompts) or `create_new` (queue enhanced copies).
+    public var mode: String
+    /// The prompt-upsampling model the run names in its `job.json`.
+    public var model: String?
+    public var image: String?
+    public var gpus: Int?
+    public var env: [String: String]?
+    public var memory: String?
+    public var command: [String]?
+
+    public init(
+        jobs: [String],
+        batch: String? = nil,
+        mode: String,
+        model: String? = nil,
+        image: String? = nil,
+        gpus: Int? = nil,
+        env: [String: String]? = nil,
+        memory: String? = nil,
+        command: [String]? = nil
+    ) {
+        self.jobs = jobs
+        self.batch = batch
+        self.mode = mode
+        self.model = model
+        self.image = image
+        self.gpus = gpus
+        self.env = env
+        self.memory = memory
+        self.command = command
+    }
+}

@@ -14,7 +14,7 @@ public struct Cosmosctl: AsyncParsableCommand {
         subcommands: [
             Submit.self, Status.self, List.self, Show.self, Logs.self, Cancel.self, Retry.self, Hold.self,
             Release.self, Move.self, Priority.self, Pause.self, Resume.self, Wait.self, Hosts.self, Batch.self,
-            Events.self, SmartBatch.self, CostModelCommand.self, Maintenance.self, Upscale.self,
+            Events.self, SmartBatch.self, CostModelCommand.self, Maintenance.self, Upscale.self, EnhanceBatch.self,
         ]
     )
 

@@ -75,7 +75,8 @@ enum Output {
             ("outputs", job.outputs.isEmpty ? nil : job.outputs.joined(separator: ", ")),
             ("after", list(job.after)), ("after any", list(job.afterAny)),
             ("dependents", list(job.dependents ?? [])), ("source", job.sourceJobId),
-            ("upscales", list(job.upscales ?? [])),
+            ("upscales", list(job.upscales ?? [])), ("prompt", job.prompt), ("enhanced", job.enhancedPrompt),
+            ("enhance", job.enhanceMode),
         ]
         for (name, value) in fields {
             guard let value else { continue }
@@ -87,8 +88,10 @@ enum Output {
         if let children = job.children, !children.isEmpty {
             print("items:")
             for child in children {
+                // An enhance item reports what became of its source job.
+                let report = child.sourceJobId.map { "  source \($0): \(child.reason ?? child.state.rawValue)" }
                 let detail =
-                    child.error.map { "  " + $0 }
+                    child.error.map { "  " + $0 } ?? report
                     ?? (child.outputs.isEmpty ? "" : "  " + child.outputs.joined(separator: ", "))
                 print("  \(child.batchIndex ?? 0)  \(child.id)  \(child.state.rawValue)\(detail)")
             }

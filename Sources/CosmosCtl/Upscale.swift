@@ -24,25 +24,14 @@ struct Upscale: AsyncParsableCommand {
     var weight: Double?
     @Option(help: "A prompt for the upscaler (none is sent unless given).") var prompt: String?
     @Option(help: "A name for people.") var name: String?
-    @Option(help: "The container image (default: the daemon's [upscale] image).") var image: String?
-    @Option(help: "GPUs the job needs (default 1).") var gpus: Int?
     @Option(help: "Higher runs first (default 0).") var priority: Int?
-    @Option(help: "An environment variable K=V for the container. Repeatable.") var env: [String] = []
-    @Option(help: "A container memory limit such as 512m or 8g.") var memory: String?
+    @OptionGroup var container: ContainerOptions
     @Argument(parsing: .postTerminator, help: "The command to run instead of the configured one.")
     var command: [String] = []
 
     func run() async throws {
         guard (fromJob == nil) != (video == nil) else {
             throw CLIError.usage("give one source: --from-job ID or --video PATH")
-        }
-        var variables: [String: String]?
-        if !env.isEmpty {
-            variables = [:]
-            for item in env {
-                let (key, value) = try Submit.pair(item, flag: "--env")
-                variables?[key] = value
-            }
         }
         let cwd = FileManager.default.currentDirectoryPath
         let request = UpscaleRequest(
@@ -52,10 +41,10 @@ struct Upscale: AsyncParsableCommand {
             weight: weight,
             prompt: prompt,
             name: name,
-            image: image,
-            gpus: gpus,
-            env: variables,
-            memory: memory,
+            image: container.image,
+            gpus: container.gpus,
+            env: try container.environment(),
+            memory: container.memory,
             command: command.isEmpty ? nil : command,
             priority: priority
         )

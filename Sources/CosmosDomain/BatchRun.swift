@@ -149,12 +149,21 @@ public enum BatchRun {
             /// Paths relative to `/cosmos/out/`.
             public var outputs: [String]?
             public var error: String?
+            /// An enhance run's enhanced prompt for a succeeded item.
+            public var prompt: String?
 
-            public init(index: Int, status: String, outputs: [String]? = nil, error: String? = nil) {
+            public init(
+                index: Int,
+                status: String,
+                outputs: [String]? = nil,
+                error: String? = nil,
+                prompt: String? = nil
+            ) {
                 self.index = index
                 self.status = status
                 self.outputs = outputs
                 self.error = error
+                self.prompt = prompt
             }
         }
 
@@ -166,6 +175,8 @@ public enum BatchRun {
     /// What the daemon records for one child at the end of its run.
     public enum ItemVerdict: Sendable, Equatable {
         case succeeded(outputs: [String])
+        /// An enhance run's item that returned a usable prompt.
+        case enhanced(prompt: String, outputs: [String])
         case failed(error: String)
         case cancelled
     }
@@ -173,10 +184,15 @@ public enum BatchRun {
     /// Each child's verdict from the manifest (nil: unreadable); a child it does not name fails with the reason.
     ///
     /// `outputs` keeps only safe relative paths (no `..`, not absolute) found in `files`, the files the
-    /// run's outputs folder really holds.
-    public static func verdicts(indices: [Int], manifest: Manifest?, files: Set<String>, manifestError: String?)
-        -> [Int: ItemVerdict]
-    {
+    /// run's outputs folder really holds. With `prompts` (an enhance run), a succeeded item must return a usable
+    /// `prompt`, or it fails with the reason.
+    public static func verdicts(
+        indices: [Int],
+        manifest: Manifest?,
+        files: Set<String>,
+        manifestError: String?,
+        prompts: Bool = false
+    ) -> [Int: ItemVerdict] {
         var result: [Int: ItemVerdict] = [:]
         guard let manifest else {
             let reason = manifestError ?? "the run wrote no manifest"
@@ -194,7 +210,15 @@ public enum BatchRun {
                 let outputs = (entry.outputs ?? []).filter { path in
                     !path.hasPrefix("/") && !path.split(separator: "/").contains("..") && files.contains(path)
                 }
-                result[index] = .succeeded(outputs: outputs)
+                if !prompts {
+                    result[index] = .succeeded(outputs: outputs)
+                } else if let prompt = entry.prompt {
+                    result[index] =
+                        EnhanceRun.problem(with: prompt).map { .failed(error: "item \(index): \($0)") }
+                        ?? .enhanced(prompt: prompt, outputs: outputs)
+                } else {
+                    result[index] = .failed(error: "item \(index) succeeded but the manifest gives it no prompt")
+                }
             case "cancelled":
                 result[index] = .cancelled
             case "failed":

@@ -19,9 +19,9 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case jobStopped = "job.stopped"
     /// A job went back to the queue for another attempt: `reason`, `attempt`, `not_before` when backed off.
     case jobRequeued = "job.requeued"
-    /// A job was held in the queue: `by` (`user` or `batch`).
+    /// A job was held in the queue: `by` (`user`, `batch`, or `enhance` with the run's `parent_id`).
     case jobHeld = "job.held"
-    /// A held job was released: `by` (`user` or `batch`).
+    /// A held job was released: `by` (`user`, `batch`, or `enhance` with the run's `parent_id`).
     case jobReleased = "job.released"
     /// A queued job moved within its priority level: `to` (`top`, `bottom`, `before`, `after`, `position`),
     /// `anchor` or `position` when the target has one.
@@ -30,6 +30,9 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case jobRetried = "job.retried"
     /// A queued job's priority changed: `from`, `to`.
     case jobPriorityChanged = "job.priority_changed"
+    /// An enhance run (`--update`) rewrote a queued or held job's prompt when it ended: `old_prompt`, `new_prompt`,
+    /// `parent_id` (the run), `item_id` (its item).
+    case jobPromptUpdated = "job.prompt_updated"
     /// An item of a batch run reported progress: `parent_id`, `index`, `state`, `message`.
     case jobProgress = "job.progress"
     /// The queue was paused (nothing new starts): `uid`.

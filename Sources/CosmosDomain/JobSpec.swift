@@ -33,6 +33,9 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var upscale: UpscaleSettings?
     /// The job whose output an upscale job upscales; set by `cosmosctl upscale --from-job`, never submitted.
     public var sourceJobID: String?
+    /// How an enhance run's parent applies its prompts (`enhance`); set by `cosmosctl enhance-batch`, never
+    /// submitted.
+    public var enhance: EnhanceSettings?
 
     public init(
         name: String? = nil,
@@ -53,7 +56,8 @@ public struct JobSpec: Sendable, Equatable, Codable {
         after: [String] = [],
         afterAny: [String] = [],
         upscale: UpscaleSettings? = nil,
-        sourceJobID: String? = nil
+        sourceJobID: String? = nil,
+        enhance: EnhanceSettings? = nil
     ) {
         self.name = name
         self.kind = kind
@@ -74,6 +78,7 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.afterAny = afterAny
         self.upscale = upscale
         self.sourceJobID = sourceJobID
+        self.enhance = enhance
     }
 
     enum CodingKeys: String, CodingKey {
@@ -84,6 +89,7 @@ public struct JobSpec: Sendable, Equatable, Codable {
         case afterAny = "after_any"
         case upscale
         case sourceJobID = "source_job_id"
+        case enhance
     }
 
     /// Decodes a stored spec; keys added in later versions may be missing from specs stored before them.
@@ -108,6 +114,7 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.afterAny = try c.decodeIfPresent([String].self, forKey: .afterAny) ?? []
         self.upscale = try c.decodeIfPresent(UpscaleSettings.self, forKey: .upscale)
         self.sourceJobID = try c.decodeIfPresent(String.self, forKey: .sourceJobID)
+        self.enhance = try c.decodeIfPresent(EnhanceSettings.self, forKey: .enhance)
     }
 
     /// What the job waits for: every `after` job (and the job of every `job:` input) must succeed, every

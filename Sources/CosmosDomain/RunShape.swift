@@ -9,11 +9,13 @@ public enum RunShape: String, Codable, Sendable, CaseIterable {
     /// An item of a batch run: it rides in its parent's container and has no queue place of its own.
     case batchItem = "batch_item"
 
-    /// The kind users and scripts see for a job of `kind` with this shape: `batch` for a parent, else the kind.
+    /// The kind users and scripts see for a job of `kind` with this shape: `batch` for a parent of inference
+    /// items, `enhance_batch` for an enhance run's parent, else the kind.
     ///
     /// Container names, the `cosmos.kind` label, the runner contract and the API all show this, so they read as
     /// they did before the shape was its own field.
     public func displayedKind(of kind: JobKind) -> String {
-        self == .batchParent ? "batch" : kind.rawValue
+        guard self == .batchParent else { return kind.rawValue }
+        return kind == .inference ? "batch" : "\(kind.rawValue)_batch"
     }
 }

@@ -27,33 +27,8 @@ extension AppDatabase {
                 shape: .batchParent,
                 now: now
             )[0]
-            var created: [JobRecord] = []
-            for (index, spec) in children.enumerated() {
-                var child = JobRecord(
-                    id: try Self.newJobID(db),
-                    name: spec.name,
-                    kind: spec.kind,
-                    shape: .batchItem,
-                    priority: ranked.job.priority,
-                    seq: ranked.job.seq,
-                    image: spec.image,
-                    spec: spec,
-                    gpus: spec.gpus,
-                    ownerUid: Int(ownerUID),
-                    createdAt: now
-                )
-                child.parentId = ranked.job.id
-                child.batchIndex = index
-                try child.insert(db)
-                try Self.appendEvent(
-                    db,
-                    .jobSubmitted,
-                    for: child,
-                    payload: Self.submittedPayload(child),
-                    message: "item \(index) of \(ranked.job.id)",
-                    at: now
-                )
-                created.append(child)
+            let created = try children.enumerated().map { index, spec in
+                try Self.insertItem(db, spec, of: ranked.job, index: index, ownerUID: ownerUID, message: "", now: now)
             }
             return (ranked, created)
         }
@@ -169,6 +144,12 @@ extension AppDatabase {
                     updated.error = nil
                     updated.reason = nil
                     children.append(try Self.settle(db, updated, to: .succeeded, parent: parent, now: now))
+                case .enhanced(let prompt, let outputs):
+                    updated.outputs = outputs
+                    updated.error = nil
+                    updated.enhancedPrompt = prompt
+                    updated.reason = try Self.applyEnhancedPrompt(db, prompt, item: child, parent: parent, now: now)
+                    children.append(try Self.settle(db, updated, to: .succeeded, parent: parent, now: now))
                 case .failed(let message):
                     updated.outputs = []
                     updated.error = message
@@ -186,9 +167,19 @@ extension AppDatabase {
             }
         case .failedWhole(let reason, let error):
             let items = try Self.children(db, parentID)
-            if reason == Reason.oom { try Self.recordMemoryLimit(db, run: parent, items: items, now: now) }
+            if parent.kind == .enhance {
+                // An enhance run that failed as a whole changes nothing: its items fail, its sources are released.
+                for child in items where !child.state.isTerminal {
+                    var failed = child
+                    failed.error = error
+                    failed.reason = "enhance run failed: \(reason); the source was left unchanged"
+                    children.append(try Self.settle(db, failed, to: .failed, parent: parent, now: now))
+                }
+            } else if reason == Reason.oom {
+                try Self.recordMemoryLimit(db, run: parent, items: items, now: now)
+            }
             // Back to the queue as single jobs, in index order, where the parent stood.
-            for child in items where !child.state.isTerminal {
+            for child in items where !child.state.isTerminal && parent.kind != .enhance {
                 var single = child
                 single.error = error
                 single.reason = "batch run failed: \(reason)"
@@ -224,7 +215,9 @@ extension AppDatabase {
         }
         parent.finishedAt = now
         try parent.update(db)
-        if parent.state == .succeeded { try Self.recordCostSample(db, run: parent, items: children, now: now) }
+        if parent.state == .succeeded, parent.kind == .inference {
+            try Self.recordCostSample(db, run: parent, items: children, now: now)
+        }
         try Self.appendEvent(
             db,
             .batchRunEnded,
@@ -240,6 +233,44 @@ extension AppDatabase {
     }
 
     // MARK: Helpers
+
+    /// Inserts item `index` of the batch-run `parent` (no queue place of its own) with its `job.submitted` entry.
+    static func insertItem(
+        _ db: Database,
+        _ spec: JobSpec,
+        of parent: JobRecord,
+        index: Int,
+        ownerUID: UInt32,
+        message: String,
+        now: Date
+    ) throws -> JobRecord {
+        var child = JobRecord(
+            id: try Self.newJobID(db),
+            name: spec.name,
+            kind: spec.kind,
+            shape: .batchItem,
+            priority: parent.priority,
+            seq: parent.seq,
+            image: spec.image,
+            spec: spec,
+            gpus: spec.gpus,
+            ownerUid: Int(ownerUID),
+            createdAt: now
+        )
+        child.parentId = parent.id
+        child.batchIndex = index
+        child.sourceJobId = spec.sourceJobID
+        try child.insert(db)
+        try Self.appendEvent(
+            db,
+            .jobSubmitted,
+            for: child,
+            payload: Self.submittedPayload(child),
+            message: "item \(index) of \(parent.id)" + message,
+            at: now
+        )
+        return child
+    }
 
     static func children(_ db: Database, _ parentID: String) throws -> [JobRecord] {
         try JobRecord.fetchAll(

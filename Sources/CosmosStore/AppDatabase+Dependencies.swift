@@ -146,7 +146,7 @@ extension AppDatabase {
             let upscales = try String.fetchAll(
                 db,
                 sql: """
-                    SELECT id FROM job WHERE source_job_id = ? AND (? IS NULL OR owner_uid = ?)
+                    SELECT id FROM job WHERE source_job_id = ? AND kind = 'upscale' AND (? IS NULL OR owner_uid = ?)
                     ORDER BY created_at, id
                     """,
                 arguments: [id, owner, owner]

@@ -317,7 +317,11 @@ extension AppDatabase {
 
     /// Releases a held job, whether its user or its batch's pause held it.
     public func release(_ id: String) async throws -> RankedJob {
-        try await transition(id, .release) { $0.heldByBatch = false }
+        try await transition(id, .release) {
+            $0.heldByBatch = false
+            if $0.heldByRun != nil { $0.reason = nil }
+            $0.heldByRun = nil
+        }
     }
 
     /// Cancels a job. A queued or held job leaves the queue; a starting or running one must be stopped.
@@ -378,6 +382,9 @@ extension AppDatabase {
     static func retry(_ db: Database, _ id: String) throws -> JobRecord {
         var job = try Self.fetchJob(db, id)
         guard job.shape != .batchParent else { throw StoreError.batchRunRetry(id) }
+        if job.kind == .enhance, job.shape == .batchItem, let run = job.parentId {
+            throw StoreError.enhanceItemRetry(jobID: id, runID: run, sourceID: job.sourceJobId)
+        }
         job.state = try Self.apply(.retry, to: job)
         try Self.checkRetryable(db, job)
         job.retryBase = job.attempts

@@ -203,6 +203,7 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v9-smart-batching", migrate: migrateSmartBatching)
         migrator.registerMigration("v10-dependencies", migrate: migrateDependencies)
+        migrator.registerMigration("v11-enhance-runs", migrate: migrateEnhanceRuns)
         return migrator
     }
 }

@@ -50,6 +50,10 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var loadSeconds: Double?
     /// The job an upscale job was made from (`upscale --from-job`); nil otherwise.
     public var sourceJobId: String?
+    /// The enhance run (`--update`) that holds this job while it rewrites its prompt; nil otherwise.
+    public var heldByRun: String?
+    /// The prompt an enhance run's item returned; nil for every other job.
+    public var enhancedPrompt: String?
 
     /// A new job record; everything but the identity and the spec has a fresh-job default.
     public init(
@@ -84,7 +88,9 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         heldByBatch: Bool = false,
         progress: Double? = nil,
         loadSeconds: Double? = nil,
-        sourceJobId: String? = nil
+        sourceJobId: String? = nil,
+        heldByRun: String? = nil,
+        enhancedPrompt: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -118,6 +124,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.progress = progress
         self.loadSeconds = loadSeconds
         self.sourceJobId = sourceJobId
+        self.heldByRun = heldByRun
+        self.enhancedPrompt = enhancedPrompt
     }
 
     /// Attempts made since the last user retry.

@@ -30,6 +30,10 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case dependencyChainTooDeep(limit: Int)
     /// A retry of a job whose `after` dependency failed.
     case retryWithBrokenDependency(jobID: String, dependency: String, state: JobState)
+    /// A job named as a source of an enhance run cannot be one (it changed since the request was checked).
+    case enhanceSourceRefused(jobID: String, reason: String)
+    /// An enhance run's item is not retried alone: its prompt belongs to the run.
+    case enhanceItemRetry(jobID: String, runID: String, sourceID: String?)
 
     public var description: String {
         switch self {
@@ -63,6 +67,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case .retryWithBrokenDependency(let id, let dependency, let state):
             "job \(id) waits for job \(dependency), which is \(state.rawValue): retry \(dependency) first, or submit "
                 + "\(id)'s spec again"
+        case .enhanceSourceRefused(let id, let reason):
+            "job \(id) \(reason); `cosmosctl show \(id)` shows it, and nothing was queued"
+        case .enhanceItemRetry(let id, let run, let source):
+            "job \(id) is an item of enhance run \(run): it does not run alone; run `cosmosctl enhance-batch "
+                + "\(source ?? "<source>") --update` (or --create-new) again"
         case .backupFailed(let path, let reason):
             "backup to \(path) failed: \(reason); the old file there, if any, is unchanged (check the folder exists "
                 + "and the daemon may write there: under systemd, inside /var/lib/cosmos-worker)"

@@ -15,10 +15,11 @@ struct ConfigurationSchemaTests {
         #expect(
             ConfigurationSchema.allowedNames(in: "") == [
                 "daemon", "images", "hosts", "inputs", "batch_runs", "events", "smart_batch", "access",
-                "maintenance", "upscale",
+                "maintenance", "upscale", "enhance",
             ]
         )
         #expect(ConfigurationSchema.allowedNames(in: "upscale") == ["image", "command", "weight"])
+        #expect(ConfigurationSchema.allowedNames(in: "enhance") == ["image", "command", "model"])
         #expect(
             ConfigurationSchema.allowedNames(in: "maintenance") == [
                 "prune_days", "prune_outputs", "event_retention_days", "vacuum", "backup_path", "check", "sweep",
@@ -80,6 +81,7 @@ struct ConfigurationSchemaTests {
             "access": ("[access]\nbogus = 1", "access.bogus"),
             "maintenance": ("[maintenance]\nbogus = 1", "maintenance.bogus"),
             "upscale": ("[upscale]\nbogus = 1", "upscale.bogus"),
+            "enhance": ("[enhance]\nbogus = 1", "enhance.bogus"),
             "hosts": ("[[hosts]]\nname = \"a\"\nbogus = 1", "hosts[0].bogus"),
             "hosts.mounts": (
                 "[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/m\", bogus = 1}]",
@@ -134,6 +136,7 @@ struct ConfigurationSchemaTests {
                 "daemon.probe_interval_seconds, down_after_failures, host_down_grace_seconds": .live,
                 "batch_runs": .live, "inputs": .restart, "events": .live, "smart_batch": .live,
                 "daemon.socket_group": .restart, "access": .live, "maintenance": .live, "upscale": .live,
+                "enhance": .live,
             ]
         )
         for group in Dictionary(grouping: ConfigurationSchema.keys, by: \.reportedAs).values {
@@ -232,6 +235,9 @@ struct ConfigurationSchemaTests {
                 "maintenance.backup_path": "\"/var/backups/cosmos.db\"",
                 "upscale.image": "\"registry.example/cosmos-transfer1:latest\"",
                 "upscale.command": "[\"python3\", \"/workspace/upscale.py\"]",
+                "enhance.image": "\"registry.example/cosmos-prompt-upsampler:1\"",
+                "enhance.command": "[\"python3\", \"/workspace/upsample.py\"]",
+                "enhance.model": "\"Cosmos-UpsamplePrompt1-12B-Transfer\"",
             ]
             literals = others[key.path].map { [$0] } ?? []
         }

@@ -172,4 +172,40 @@ struct ContainerConfigTests {
         #expect(specs[0]["controls"] == .object(["edge": .number(0.5), "depth": .number(0)]))
         #expect(specs[1]["controls"] == .object(["edge": .number(0), "depth": .number(0.7)]))
     }
+
+    @Test("an enhance run's job.json: kind enhance_batch and the model in the header, each item's prompt and source")
+    func enhanceDocument() throws {
+        var parent = ReconcileRulesTests().job(.starting, attempts: 2)
+        parent.kind = .enhance
+        parent.shape = .batchParent
+        parent.spec.enhance = EnhanceSettings(mode: .update, model: "upsampler \"7\"")
+        var item = ReconcileRulesTests().job(.queued, attempts: 0)
+        item.id = "item0abcdef"
+        item.kind = .enhance
+        item.shape = .batchItem
+        item.batchIndex = 0
+        item.spec = EnhanceRun.itemSpec(
+            for: JobSpec(image: "cosmos", prompt: "a cat", inputs: ["/data/clip.mp4"]),
+            sourceID: "source0abcd",
+            parent: parent.spec
+        )
+        let text = String(decoding: ContainerExecutor.batchDocument(for: parent, items: [item]), as: UTF8.self)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3 && lines[2] == "]}")
+        #expect(
+            lines[0] == "{\"version\":1,\"kind\":\"enhance_batch\",\"job_id\":\"\(parent.id)\",\"attempt\":2,"
+                + "\"model\":\"upsampler \\\"7\\\"\",\"items\":["
+        )
+        guard case .object(let object) = try JSONValue.parse(Data(lines[1].utf8)),
+            case .object(let spec)? = object["spec"]
+        else {
+            Issue.record("not an item: \(lines[1])")
+            return
+        }
+        #expect(object["job_id"] == .string("item0abcdef") && object["index"] == .number(0))
+        #expect(spec["prompt"] == .string("a cat") && spec["source_job_id"] == .string("source0abcd"))
+        #expect(spec["kind"] == .string("enhance"))
+        #expect(spec["inputs"] == .array([.string("/cosmos/in/0/clip.mp4")]))
+        #expect(parent.containerName == "cosmos_enhance_batch_\(parent.id.prefix(8))_2")
+    }
 }

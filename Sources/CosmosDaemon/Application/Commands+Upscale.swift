@@ -72,15 +72,7 @@ extension Commands {
 
     /// The `job:` input of the source job's video: named now when the job has succeeded, at staging otherwise.
     func sourceVideo(of id: String, output: String?, caller: PeerCredentials) async throws -> String {
-        let notFound = SpecError(field: "from_job", reason: "no job with id \(id); `cosmosctl list` shows the jobs")
-        guard JobID.isWellFormed(id) else { throw notFound }
-        let source: JobRecord
-        do {
-            source = try await database.job(id).job
-        } catch StoreError.jobNotFound {
-            throw notFound
-        }
-        guard access.maySee(ownerUID: source.ownerUid, caller.identity) else { throw notFound }
+        let source = try await visibleJob(id, field: "from_job", caller: caller)
         guard source.shape != .batchParent else {
             throw SpecError(
                 field: "from_job",

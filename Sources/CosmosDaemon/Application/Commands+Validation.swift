@@ -1,4 +1,5 @@
 import CosmosDomain
+import CosmosStore
 import Foundation
 
 /// Checks of submitted specs: the spec's own rules, then the daemon's configuration, then the caller's inputs.
@@ -46,5 +47,20 @@ extension Commands {
         guard spec.gpus <= largest else {
             throw SpecError(field: "gpus", reason: "asks for \(spec.gpus) GPUs but the largest host has \(largest)")
         }
+    }
+
+    /// The job a request names in `field`, if the caller may see it; else a refusal naming the field as "not found"
+    /// (another user's job under `[access] private` reads as missing).
+    func visibleJob(_ id: String, field: String, caller: PeerCredentials) async throws -> JobRecord {
+        let notFound = SpecError(field: field, reason: "no job with id \(id); `cosmosctl list` shows the jobs")
+        guard JobID.isWellFormed(id) else { throw notFound }
+        let job: JobRecord
+        do {
+            job = try await database.job(id).job
+        } catch StoreError.jobNotFound {
+            throw notFound
+        }
+        guard access.maySee(ownerUID: job.ownerUid, caller.identity) else { throw notFound }
+        return job
     }
 }

@@ -131,6 +131,7 @@ struct Queries: Sendable {
             let batchPaused = job.batchId.map { stoppedBatches.contains($0) } ?? false
             switch job.state {
             case .held:
+                if let run = job.heldByRun { return EnhanceRun.holdReason(parentID: run) }
                 return batchPaused ? "held (batch \(job.batchId ?? "") paused)" : "held"
             case .queued:
                 if paused { return "queue paused" }

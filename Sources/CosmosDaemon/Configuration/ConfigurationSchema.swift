@@ -302,6 +302,33 @@ enum ConfigurationSchema {
             reportedAs: "upscale",
             "The control weight of an upscale job when `--weight` is not given."
         ),
+        other(
+            "enhance.image",
+            "image reference",
+            default: "none (`--image` is then required)",
+            .live,
+            reportedAs: "enhance",
+            .at(\.enhance.image),
+            "The image of `cosmosctl enhance-batch` runs (a prompt upsampler); it must be in `[images] allow`."
+        ),
+        other(
+            "enhance.command",
+            "array of strings",
+            default: "none (the image's own)",
+            .live,
+            reportedAs: "enhance",
+            .at(\.enhance.command),
+            "The command of enhance runs; a command after `--` replaces it."
+        ),
+        other(
+            "enhance.model",
+            "string, one line, 1 to 200 bytes",
+            default: "none (the image's own)",
+            .live,
+            reportedAs: "enhance",
+            .at(\.enhance.model),
+            "The prompt-upsampling model an enhance run's `job.json` names when `--model` is not given."
+        ),
         host("name", "letters, digits, `-`, `_`, `.`", default: "required", "The host's name, unique."),
         host(
             "docker",

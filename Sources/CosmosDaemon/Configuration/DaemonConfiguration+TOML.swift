@@ -121,24 +121,19 @@ extension DaemonConfiguration {
 
         if let upscale = try table(root, "upscale", prefix: "") {
             try checkKeys(upscale, table: "upscale", prefix: "upscale.")
-            if let image = try string(upscale, "image", prefix: "upscale.") {
-                guard !image.isEmpty, image.allSatisfy({ !$0.isWhitespace }) else {
-                    throw ConfigurationError(key: "upscale.image", reason: "must be an image reference without spaces")
-                }
-                config.upscale.image = image
-            }
-            if let command = upscale["command"] {
-                guard let array = command.array, !array.isEmpty else {
-                    throw ConfigurationError(key: "upscale.command", reason: "must be a non-empty array of strings")
-                }
-                config.upscale.command = try array.enumerated().map { index, item in
-                    guard let text = item.string else {
-                        throw ConfigurationError(key: "upscale.command[\(index)]", reason: "must be a string")
-                    }
-                    return text
-                }
-            }
+            (config.upscale.image, config.upscale.command) = try workflowContainer(upscale, table: "upscale")
             try parseScalars(upscale, table: "upscale", into: &config)
+        }
+
+        if let enhance = try table(root, "enhance", prefix: "") {
+            try checkKeys(enhance, table: "enhance", prefix: "enhance.")
+            (config.enhance.image, config.enhance.command) = try workflowContainer(enhance, table: "enhance")
+            if let model = try string(enhance, "model", prefix: "enhance.") {
+                guard !model.isEmpty, model.utf8.count <= 200, !model.contains(where: \.isNewline) else {
+                    throw ConfigurationError(key: "enhance.model", reason: "must be a one-line name of 1 to 200 bytes")
+                }
+                config.enhance.model = model
+            }
         }
 
         if let hosts = root["hosts"] {
@@ -413,5 +408,31 @@ extension DaemonConfiguration {
             )
         }
         return result
+    }
+
+    /// The `image` and `command` of a workflow's table (`[upscale]`, `[enhance]`), each optional.
+    static func workflowContainer(_ values: TOMLTable, table name: String) throws -> (
+        image: String?, command: [String]?
+    ) {
+        var image: String?
+        if let given = try string(values, "image", prefix: "\(name).") {
+            guard !given.isEmpty, given.allSatisfy({ !$0.isWhitespace }) else {
+                throw ConfigurationError(key: "\(name).image", reason: "must be an image reference without spaces")
+            }
+            image = given
+        }
+        var command: [String]?
+        if let given = values["command"] {
+            guard let array = given.array, !array.isEmpty else {
+                throw ConfigurationError(key: "\(name).command", reason: "must be a non-empty array of strings")
+            }
+            command = try array.enumerated().map { index, item in
+                guard let text = item.string else {
+                    throw ConfigurationError(key: "\(name).command[\(index)]", reason: "must be a string")
+                }
+                return text
+            }
+        }
+        return (image, command)
     }
 }

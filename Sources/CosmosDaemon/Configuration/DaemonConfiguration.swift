@@ -46,6 +46,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var maintenance = MaintenanceSettings()
     /// The defaults of `cosmosctl upscale` (`[upscale]`).
     public var upscale = UpscaleConfiguration()
+    /// The defaults of `cosmosctl enhance-batch` (`[enhance]`).
+    public var enhance = EnhanceConfiguration()
     /// The group the control socket is given (mode 0660) when the daemon binds it itself; nil keeps its own.
     public var socketGroup: String?
 
@@ -278,6 +280,18 @@ public struct UpscaleConfiguration: Sendable, Equatable {
     public var command: [String]?
     /// The control weight when the request gives none.
     public var weight: Double = UpscaleDefaults.weight
+
+    public init() {}
+}
+
+/// `[enhance]`: what `cosmosctl enhance-batch` runs when the request does not say.
+public struct EnhanceConfiguration: Sendable, Equatable {
+    /// The image of enhance runs (a prompt upsampler); nil: the request must name one (`--image`).
+    public var image: String?
+    /// The command of enhance runs; nil: the image's own.
+    public var command: [String]?
+    /// The prompt-upsampling model named in the run's `job.json`; nil: the image's own choice.
+    public var model: String?
 
     public init() {}
 }

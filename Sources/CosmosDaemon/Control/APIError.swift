@@ -50,7 +50,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
             case .backupFailed: return APIError(.internalServerError, "backup_failed", error.description)
             case .unknownDependency, .brokenDependency, .dependencyChainTooDeep:
                 return APIError(.badRequest, "invalid_spec", error.description)
-            case .retryWithBrokenDependency: return APIError(.conflict, "invalid_state", error.description)
+            case .retryWithBrokenDependency, .enhanceSourceRefused, .enhanceItemRetry:
+                return APIError(.conflict, "invalid_state", error.description)
             }
         case let error as SmartBatchError:
             switch error {

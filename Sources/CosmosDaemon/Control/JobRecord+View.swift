@@ -39,6 +39,8 @@ extension RankedJob {
         view.after = dependencies.filter { $0.condition == .succeeded }.map(\.jobID)
         view.afterAny = dependencies.filter { $0.condition == .ended }.map(\.jobID)
         view.sourceJobId = job.sourceJobId
+        view.enhancedPrompt = job.enhancedPrompt
+        view.enhanceMode = job.spec.enhance?.mode.rawValue
         return view
     }
 }

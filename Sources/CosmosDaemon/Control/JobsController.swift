@@ -60,6 +60,11 @@ struct JobsController: Sendable {
             let job = try await commands.upscale(body, by: try await context.caller())
             return try Response.json(JobsResponse(jobs: try await queries.views([job])), status: .created)
         }
+        router.post(RouterPath(APIPath.enhanceRuns)) { request, context in
+            let body = try await request.decode(as: EnhanceBatchRequest.self, context: context)
+            let (parent, children) = try await commands.enhanceBatch(body, by: try await context.caller())
+            return try Response.json(try await queries.view(parent: parent, children: children), status: .created)
+        }
         router.post(RouterPath(APIPath.batchRuns)) { request, context in
             let shape = "{\"jobs\": [job spec, ...]}"
             let items = try RequestParts.jobs(

@@ -106,9 +106,11 @@ extension AttemptRunner {
             manifestError = "the run wrote no manifest"
         }
         let outcome: BatchRunOutcome
+        // An enhance run's prompts count only when the whole run succeeded: one that fails changes nothing.
+        let enhance = job.kind == .enhance
         if exit.oomKilled {
             outcome = .failedWhole(reason: Reason.oom, error: "the batch run was killed for exceeding its memory limit")
-        } else if exit.code != 0, manifest == nil {
+        } else if exit.code != 0, manifest == nil || enhance {
             outcome = .failedWhole(
                 reason: Reason.exitCode(exit.code),
                 error: exit.error ?? "the batch run exited \(exit.code) without a manifest"
@@ -120,11 +122,21 @@ extension AttemptRunner {
                 indices: indices,
                 manifest: manifest,
                 files: Set(files),
-                manifestError: manifestError
+                manifestError: manifestError,
+                prompts: enhance
             )
             for child in children {
-                guard let index = child.batchIndex, case .succeeded(let outputs)? = verdicts[index] else { continue }
-                verdicts[index] = .succeeded(outputs: hand(outputs, of: index, to: child.id, from: folder))
+                guard let index = child.batchIndex else { continue }
+                switch verdicts[index] {
+                case .succeeded(let outputs)?:
+                    verdicts[index] = .succeeded(outputs: hand(outputs, of: index, to: child.id, from: folder))
+                case .enhanced(let prompt, let outputs)?:
+                    verdicts[index] = .enhanced(
+                        prompt: prompt,
+                        outputs: hand(outputs, of: index, to: child.id, from: folder)
+                    )
+                default: continue
+                }
             }
             outcome = .finished(exitCode: exit.code, verdicts: verdicts, error: exit.error)
         }

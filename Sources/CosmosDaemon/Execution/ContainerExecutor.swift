@@ -145,9 +145,12 @@ final class ContainerExecutor: Sendable {
 
     /// The batch form: a header line, one item per line in index order, and `]}` on a line of its own.
     static func batchDocument(for parent: JobRecord, items: [JobRecord]) -> [UInt8] {
+        // An enhance run names its model (when one was chosen) in the header line.
+        let model = parent.spec.enhance?.model.map { ",\"model\":" + JSONValue.string($0).jsonString() } ?? ""
         var text =
-            "{\"version\":1,\"kind\":\"batch\",\"job_id\":\(JSONValue.string(parent.id).jsonString()),"
-            + "\"attempt\":\(parent.attempts),\"items\":[\n"
+            "{\"version\":1,\"kind\":\(JSONValue.string(parent.displayedKind).jsonString()),"
+            + "\"job_id\":\(JSONValue.string(parent.id).jsonString()),"
+            + "\"attempt\":\(parent.attempts)\(model),\"items\":[\n"
         // A mixed smart batch's parent names the master controls (weight 0): each item gets those it lacks at 0.
         let master = parent.spec.controls.mapValues { _ in 0.0 }
         let lines = items.map { item in
@@ -180,6 +183,7 @@ final class ContainerExecutor: Sendable {
             "inputs": .array(source.inputs.map { .string(inputFolder + "/" + JobSpec.inputFileName($0)) }),
         ]
         if let command = source.command { spec["command"] = .array(command.map(JSONValue.string)) }
+        if let sourceID = source.sourceJobID { spec["source_job_id"] = .string(sourceID) }
         return .object(spec)
     }
 
