@@ -100,7 +100,8 @@ extension AppDatabase {
                     held.state = try Self.apply(.hold, to: source)
                     held.heldByRun = parent.id
                     held.reason = EnhanceRun.holdReason(parentID: parent.id)
-                    try held.update(db)
+                    // Only these columns: the parent's key may have respaced this job's `seq` in this transaction.
+                    try held.update(db, columns: ["state", "held_by_run", "reason"])
                     try Self.appendEvent(
                         db,
                         .jobHeld,
