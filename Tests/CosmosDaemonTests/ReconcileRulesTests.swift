@@ -87,6 +87,7 @@ struct ContainerConfigTests {
         #expect(env.hostConfig.deviceRequests == nil)
         #expect(env.hostConfig.binds == nil && env.hostConfig.mounts == nil && env.hostConfig.capAdd == nil)
         #expect(env.hostConfig.securityOpt == ["no-new-privileges"])
+        #expect(env.hostConfig.initProcess == true)
         var mounted = host
         mounted.mounts = [HostMount(source: "/models", target: "/models")]
         let withMounts = ContainerExecutor.containerConfig(for: job, host: mounted, mode: .env, instance: "i1")

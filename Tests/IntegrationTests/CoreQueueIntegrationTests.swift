@@ -96,6 +96,23 @@ struct CoreQueueIntegrationTests {
         }
     }
 
+    @Test("with a 30 s stop timeout, a job that honours SIGTERM is gone within 2 s of cancel (init is PID 1)")
+    func cancelReachesTheCommand() throws {
+        try withDaemon(stopTimeout: 30) { daemon in
+            // Without an init, `sleep` would be PID 1 and ignore SIGTERM, so the stop would wait for SIGKILL.
+            let id = try daemon.submit(["--image", Self.busybox, "--", "sleep", "300"])
+            try waitUntil("the job runs", timeout: 60) { try daemon.show(id).state == .running }
+            let container = try #require(try daemon.show(id).containerId)
+            let pid1 = DaemonHarness.docker(["exec", container, "cat", "/proc/1/cmdline"])
+            #expect(pid1.stdout.hasPrefix("/sbin/docker-init"), "PID 1 is \(pid1.stdout)")
+            let start = ContinuousClock.now
+            #expect(daemon.ctl(["cancel", id]).status == 0)
+            let job = try daemon.waitFinished([id], timeout: 30)[0]
+            #expect(job.state == .cancelled)
+            #expect(ContinuousClock.now - start < .seconds(2), "took \(ContinuousClock.now - start)")
+        }
+    }
+
     @Test("pause means nothing starts; resume lets it start")
     func pauseResume() throws {
         try withDaemon { daemon in

@@ -37,6 +37,7 @@ final class DaemonHarness: @unchecked Sendable {
         gpus: Int = 1,
         allow: [String]? = ["cosmos-test/*"],
         daemonExtra: String = "",
+        stopTimeout: Int = 2,
         hosts: String? = nil,
         extra: String = ""
     ) throws {
@@ -49,7 +50,7 @@ final class DaemonHarness: @unchecked Sendable {
             [daemon]
             state_dir = "\(directory.path)/state"
             socket = "\(socket)"
-            stop_timeout_seconds = 2
+            stop_timeout_seconds = \(stopTimeout)
             durable_commits = false
             \(daemonExtra)
 
@@ -245,9 +246,10 @@ func withDaemon<T>(
     gpus: Int = 1,
     allow: [String]? = ["cosmos-test/*"],
     daemonExtra: String = "",
+    stopTimeout: Int = 2,
     _ body: (DaemonHarness) throws -> T
 ) throws -> T {
-    let harness = try DaemonHarness(gpus: gpus, allow: allow, daemonExtra: daemonExtra)
+    let harness = try DaemonHarness(gpus: gpus, allow: allow, daemonExtra: daemonExtra, stopTimeout: stopTimeout)
     return try run(harness, body)
 }
 

@@ -98,6 +98,9 @@ final class ContainerExecutor: Sendable {
         hostConfig.securityOpt = ["no-new-privileges"]
         hostConfig.pidsLimit = 4096
         hostConfig.autoRemove = false
+        // The engine's init (docker-init) is PID 1: it forwards SIGTERM to the command, which as PID 1 itself
+        // would have no default signal actions (Python or `sh -c` would ignore the stop and wait for SIGKILL).
+        hostConfig.initProcess = true
         if !host.mounts.isEmpty {
             hostConfig.mounts = host.mounts.map { .bind(source: $0.source, target: $0.target, readOnly: $0.readOnly) }
         }
