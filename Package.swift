@@ -89,6 +89,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
+            // The runner adapters (Python, standard library only), embedded in the binary and staged into jobs.
+            resources: [
+                .embedInCode("Adapters/cosmos_adapter.py"),
+                .embedInCode("Adapters/cosmos_transfer1.py"),
+                .embedInCode("Adapters/cosmos_transfer2_5.py"),
+                .embedInCode("Adapters/cosmos_prompt_upsampler.py"),
             ]
         ),
 

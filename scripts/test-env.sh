@@ -9,6 +9,9 @@
 #   * builds the local test images with `docker import` (no registry needed):
 #       cosmos-test/busybox:latest     static busybox root fs, CMD /bin/sh
 #       cosmos-test/fake-model:latest  the same + /usr/local/bin/fake-model (CMD)
+#       cosmos-test/fake-cosmos:latest the same + Debian's python3.11 and the fake Cosmos programs of
+#                                      scripts/fake-cosmos/ (transfer1 at /workspace, transfer2.5 at
+#                                      /workspace-2.5, torchrun), for the runner adapters' tests
 #     An image is rebuilt only when its content hash (label cosmos.test.hash)
 #     changed.
 #
@@ -20,6 +23,8 @@ set -Eeuo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FAKE_MODEL_SRC="$SCRIPT_DIR/fake-model/fake-model"
+FAKE_COSMOS_SRC="$SCRIPT_DIR/fake-cosmos"
+PYTHON_BIN=/usr/bin/python3.11
 
 PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates systemd python3)
 DOCKER_SOCK=/var/run/docker.sock
@@ -30,6 +35,7 @@ LOCK_FILE=/run/lock/cosmos-test-env.lock
 
 IMAGE_BUSYBOX=cosmos-test/busybox:latest
 IMAGE_FAKE_MODEL=cosmos-test/fake-model:latest
+IMAGE_FAKE_COSMOS=cosmos-test/fake-cosmos:latest
 HASH_LABEL=cosmos.test.hash
 # Bump to force a rebuild when the build recipe itself changes.
 RECIPE_VERSION=1
@@ -323,7 +329,38 @@ make_rootfs() {
       mkdir -p "$root/usr/local/bin"
       install -m 0755 "$FAKE_MODEL_SRC" "$root/usr/local/bin/fake-model"
     fi
+    if [[ ${2:-} == with-fake-cosmos ]]; then
+      add_python "$root"
+      mkdir -p "$root/opt/fake-cosmos" "$root/workspace" "$root/workspace-2.5" "$root/usr/local/bin"
+      install -m 0644 "$FAKE_COSMOS_SRC/fake_cosmos.py" "$root/opt/fake-cosmos/fake_cosmos.py"
+      cp -r "$FAKE_COSMOS_SRC/transfer1/." "$root/workspace/"
+      cp -r "$FAKE_COSMOS_SRC/transfer2.5/." "$root/workspace-2.5/"
+      install -m 0755 "$FAKE_COSMOS_SRC/bin/torchrun" "$root/usr/local/bin/torchrun"
+      chmod -R a+rX "$root/opt" "$root/workspace" "$root/workspace-2.5"
+    fi
   )
+}
+
+# add_python ROOT: Debian's python3.11 with its standard library (no tests, no caches) and the shared
+# libraries it and its extension modules load, at the paths the dynamic loader looks in.
+add_python() {
+  local root=$1 stdlib=/usr/lib/python3.11 lib
+  [[ -x $PYTHON_BIN ]] || die "$PYTHON_BIN not found (Debian's python3 package)"
+  mkdir -p "$root/usr/bin" "$root/usr/lib"
+  install -m 0755 "$PYTHON_BIN" "$root/usr/bin/python3.11"
+  ln -sf python3.11 "$root/usr/bin/python3"
+  ln -sf ../../bin/busybox "$root/usr/bin/env" # for `#!/usr/bin/env python3`
+  tar -C /usr/lib --exclude='__pycache__' --exclude='python3.11/test' --exclude='python3.11/idlelib' \
+    --exclude='python3.11/tkinter' --exclude='python3.11/ensurepip' --exclude='python3.11/lib2to3' \
+    --exclude='python3.11/site-packages' --exclude='python3.11/dist-packages' -cf - python3.11 |
+    tar -C "$root/usr/lib" -xf -
+  for lib in $(
+    { ldd "$PYTHON_BIN"; for so in "$stdlib"/lib-dynload/*.so; do ldd "$so" 2>/dev/null || true; done; } |
+      grep -oE '/[^ ]+\.so[^ ]*' | sort -u
+  ); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
 }
 
 # Deterministic tar: same content -> same bytes -> same hash.
@@ -346,11 +383,17 @@ image_hash() { # VARIANT CHANGE...
     sha256sum <"$BUSYBOX_BIN"
     "$BUSYBOX_BIN" --list
     [[ $variant == with-fake-model ]] && sha256sum <"$FAKE_MODEL_SRC"
+    if [[ $variant == with-fake-cosmos ]]; then
+      declare -f add_python
+      sha256sum "$PYTHON_BIN"
+      dpkg-query -W libpython3.11-stdlib python3.11-minimal 2>/dev/null || true
+      (cd "$FAKE_COSMOS_SRC" && find . -type f | LC_ALL=C sort | xargs sha256sum)
+    fi
     true
   } | sha256sum | cut -c1-64
 }
 
-# ensure_image NAME VARIANT CHANGE...   (VARIANT: plain | with-fake-model)
+# ensure_image NAME VARIANT CHANGE...   (VARIANT: plain | with-fake-model | with-fake-cosmos)
 ensure_image() {
   local name=$1 variant=$2
   shift 2
@@ -388,6 +431,11 @@ build_images() {
   local env='ENV PATH=/usr/local/bin:/bin'
   ensure_image "$IMAGE_BUSYBOX" plain "$env" 'CMD ["/bin/sh"]'
   ensure_image "$IMAGE_FAKE_MODEL" with-fake-model "$env" 'CMD ["/usr/local/bin/fake-model"]'
+  ensure_image "$IMAGE_FAKE_COSMOS" with-fake-cosmos 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    'ENV PYTHONDONTWRITEBYTECODE=1' 'WORKDIR /workspace' 'CMD ["/bin/sh"]'
+  out=$(docker_ run --rm --network none "$IMAGE_FAKE_COSMOS" python3 -c 'import json, subprocess, argparse; print("py-ok")' 2>&1) ||
+    true
+  [[ $out == py-ok ]] || die "image $IMAGE_FAKE_COSMOS: python3 does not run: $out"
 }
 
 # -------------------------------------------------------------------- main ---
@@ -407,6 +455,6 @@ server=$(docker_ version -f '{{.Server.Version}} (API {{.Server.APIVersion}})' 2
 driver=$(docker_ info -f '{{.Driver}}, cgroup {{.CgroupVersion}} {{.CgroupDriver}}' 2>/dev/null || echo '?')
 echo "test-env ready in $((SECONDS - T0))s"
 echo "  engine : $server, $driver, socket $DOCKER_SOCK"
-for img in "$IMAGE_BUSYBOX" "$IMAGE_FAKE_MODEL"; do
+for img in "$IMAGE_BUSYBOX" "$IMAGE_FAKE_MODEL" "$IMAGE_FAKE_COSMOS"; do
   docker_ image inspect -f "  image  : $img {{ printf \"%.19s\" .Id }} hash={{ printf \"%.12s\" (index .Config.Labels \"$HASH_LABEL\") }} {{.Size}} bytes" "$img"
 done

@@ -15,7 +15,12 @@ struct ConfigurationSchemaTests {
         #expect(
             ConfigurationSchema.allowedNames(in: "") == [
                 "daemon", "images", "hosts", "inputs", "batch_runs", "events", "smart_batch", "access",
-                "maintenance", "upscale", "enhance",
+                "maintenance", "upscale", "enhance", "runners",
+            ]
+        )
+        #expect(
+            ConfigurationSchema.allowedNames(in: "runners") == [
+                "match", "adapter", "repo_dir", "checkpoint_dir", "shm_size", "ipc", "offload",
             ]
         )
         #expect(ConfigurationSchema.allowedNames(in: "upscale") == ["image", "command", "weight"])
@@ -83,6 +88,7 @@ struct ConfigurationSchemaTests {
             "upscale": ("[upscale]\nbogus = 1", "upscale.bogus"),
             "enhance": ("[enhance]\nbogus = 1", "enhance.bogus"),
             "hosts": ("[[hosts]]\nname = \"a\"\nbogus = 1", "hosts[0].bogus"),
+            "runners": ("[[runners]]\nmatch = \"a\"\nadapter = \"cosmos-transfer1\"\nbogus = 1", "runners[0].bogus"),
             "hosts.mounts": (
                 "[[hosts]]\nname = \"a\"\nmounts = [{source = \"/m\", target = \"/m\", bogus = 1}]",
                 "hosts[0].mounts[0].bogus"
@@ -123,6 +129,37 @@ struct ConfigurationSchemaTests {
         }
     }
 
+    @Test("a [[runners]] entry with an unknown adapter or a bad value refuses the configuration, naming the key")
+    func runnerRefusals() {
+        let runner = "[[runners]]\nmatch = \"r/cosmos:*\"\n"
+        let cases: [(String, String, String)] = [
+            (runner + "adapter = \"cosmos-transfer9\"", "runners[0].adapter", "unknown adapter \"cosmos-transfer9\""),
+            ("[[runners]]\nadapter = \"cosmos-transfer1\"", "runners[0].match", "missing"),
+            (runner, "runners[0].adapter", "missing"),
+            (
+                runner + "adapter = \"cosmos-transfer1\"\nshm_size = \"lots\"", "runners[0].shm_size",
+                "a size of at least 1m"
+            ),
+            (runner + "adapter = \"cosmos-transfer1\"\nipc = \"container:x\"", "runners[0].ipc", "must be"),
+            (
+                runner + "adapter = \"cosmos-transfer2.5\"\noffload = [\"text_encoder\"]",
+                "runners[0].offload[0]", "the cosmos-transfer2.5 adapter offloads only: guardrail"
+            ),
+            (runner + "adapter = \"cosmos-transfer1\"\nrepo_dir = \"workspace\"", "runners[0].repo_dir", "absolute"),
+            (
+                runner + "adapter = \"cosmos-transfer1\"\n[upscale]\nimage = \"r/cosmos:1\"\ncommand = [\"x\"]",
+                "upscale.command", "runs through the cosmos-transfer1 adapter"
+            ),
+        ]
+        for (toml, key, reason) in cases {
+            let error = #expect(throws: ConfigurationError.self, "\(toml)") {
+                try DaemonConfiguration.parse(toml: toml)
+            }
+            #expect(error?.key == key, "\(toml)")
+            #expect(error?.reason.contains(reason) == true, "\(error?.reason ?? "")")
+        }
+    }
+
     @Test("a reload reports the same names as before the schema")
     func reloadNames() {
         let names = Dictionary(grouping: ConfigurationSchema.keys, by: \.reportedAs).mapValues { $0[0].reload }
@@ -136,7 +173,7 @@ struct ConfigurationSchemaTests {
                 "daemon.probe_interval_seconds, down_after_failures, host_down_grace_seconds": .live,
                 "batch_runs": .live, "inputs": .restart, "events": .live, "smart_batch": .live,
                 "daemon.socket_group": .restart, "access": .live, "maintenance": .live, "upscale": .live,
-                "enhance": .live,
+                "enhance": .live, "runners": .restart,
             ]
         )
         for group in Dictionary(grouping: ConfigurationSchema.keys, by: \.reportedAs).values {
@@ -180,6 +217,7 @@ struct ConfigurationSchemaTests {
         )
         let config = try DaemonConfiguration.parse(toml: full)
         #expect(config.hosts.count == 2 && config.hosts[1].tls != nil && config.hosts[0].mounts.count == 1)
+        #expect(config.runners.count == 1 && config.runners[0].shmBytes == 8 << 30)
     }
 
     // MARK: Helpers
@@ -205,6 +243,17 @@ struct ConfigurationSchemaTests {
 
     /// Candidate TOML texts that set `key`: derived from the schema for scalars, written out for the rest.
     static func variants(_ key: ConfigKey, files: TLSFiles) -> [String] {
+        if key.table == "runners" {
+            let runner =
+                "[[runners]]\nmatch = \"registry.example/cosmos-transfer1:*\"\nadapter = \"cosmos-transfer1\"\n"
+            let lines: [String: String] = [
+                "match": "", "adapter": "", "repo_dir": "repo_dir = \"/opt/cosmos\"",
+                "checkpoint_dir": "checkpoint_dir = \"/checkpoints\"", "shm_size": "shm_size = \"8g\"",
+                "ipc": "ipc = \"host\"", "offload": "offload = [\"text_encoder\"]",
+            ]
+            guard let line = lines[key.name] else { return [] }
+            return [runner + line]
+        }
         if key.table == "hosts" || key.table == "hosts.mounts" {
             let host = "[[hosts]]\nname = \"local\"\n"
             let tls =

@@ -97,6 +97,43 @@ struct ContainerConfigTests {
         #expect(nvidia.hostConfig.deviceRequests?.first?.driver == "nvidia")
     }
 
+    @Test("an image with a runner runs its staged adapter, with the runner's shm_size and ipc and nothing of the job's")
+    func runnerConfiguration() {
+        var job = ReconcileRulesTests().job(.starting, attempts: 1)
+        job.spec.command = nil
+        let host = HostConfiguration(name: "local", docker: "unix:///var/run/docker.sock", devices: ["0"])
+        var runner = RunnerConfiguration(match: "*", adapter: .transfer25)
+        runner.shmBytes = 8 << 30
+        runner.ipcMode = .host
+        let config = ContainerExecutor.containerConfig(for: job, host: host, mode: .env, instance: "i1", runner: runner)
+        #expect(config.cmd == ["python3", "-B", "/cosmos/bin/cosmos_transfer2_5.py"])
+        #expect(config.hostConfig.shmSize == 8 << 30)
+        #expect(config.hostConfig.ipcMode == "host")
+        let plain = ContainerExecutor.containerConfig(for: job, host: host, mode: .env, instance: "i1")
+        #expect(plain.hostConfig.shmSize == nil && plain.hostConfig.ipcMode == nil && plain.cmd == nil)
+        for adapter in RunnerConfiguration.Adapter.allCases {
+            let text = String(decoding: AdapterScripts.script(adapter), as: UTF8.self)
+            #expect(text.contains("adapter.main(run)"), "\(adapter.script) is embedded whole")
+        }
+    }
+
+    @Test("a container's `##cosmos error` and `##cosmos oom` lines: the last error counts, JSON-decoded")
+    func runnerReport() {
+        var report = RunnerReport()
+        let progress = report.apply(line: "##cosmos progress index=0 state=running")
+        #expect(!progress)
+        let first = report.apply(line: #"##cosmos error "first""#)
+        let second = report.apply(line: #"##cosmos error "transfer.py exited 1:\nCUDA out of memory""#)
+        #expect(first && second)
+        #expect(report.error == "transfer.py exited 1:\nCUDA out of memory")
+        #expect(!report.outOfMemory)
+        let oom = report.apply(line: "##cosmos oom")
+        #expect(oom && report.outOfMemory)
+        let plain = report.apply(line: "##cosmos error not json")
+        #expect(plain)
+        #expect(report.error == "not json")
+    }
+
     @Test("job.json carries the spec in one line")
     func jobDocument() throws {
         var job = ReconcileRulesTests().job(.starting, attempts: 1)

@@ -47,6 +47,76 @@ extension Commands {
         guard spec.gpus <= largest else {
             throw SpecError(field: "gpus", reason: "asks for \(spec.gpus) GPUs but the largest host has \(largest)")
         }
+        if let runner = configuration.runners.runner(for: spec.image) { try Self.validate(spec, for: runner) }
+    }
+
+    /// What an image that runs through an adapter accepts: no command of its own, the model's controls, and the
+    /// params the adapter maps.
+    static func validate(_ spec: JobSpec, for runner: RunnerConfiguration) throws {
+        let adapter = runner.adapter
+        guard spec.command == nil else {
+            throw SpecError(
+                field: "command",
+                reason: "\(spec.image) runs through the \(adapter.rawValue) adapter, which is its command; leave it out"
+            )
+        }
+        guard adapter.kinds.contains(spec.kind) else {
+            throw SpecError(
+                field: "kind",
+                reason: "\(spec.image) runs through the \(adapter.rawValue) adapter, which runs "
+                    + adapter.kinds.map(\.rawValue).joined(separator: " and ") + " jobs, not \(spec.kind.rawValue)"
+            )
+        }
+        guard spec.kind == .inference else { return }
+        guard !spec.inputs.isEmpty else {
+            throw SpecError(
+                field: "inputs",
+                reason: "the \(adapter.rawValue) adapter needs the input video as inputs[0]"
+            )
+        }
+        guard spec.controls.values.contains(where: { $0 > 0 }) else {
+            throw SpecError(
+                field: "controls",
+                reason: "\(adapter.rawValue) needs at least one control with a weight above 0 (of "
+                    + adapter.controls.joined(separator: ", ") + ")"
+            )
+        }
+        for control in spec.controls.keys.sorted() where !adapter.controls.contains(control) {
+            throw SpecError(
+                field: "controls.\(control)",
+                reason:
+                    "\(adapter.rawValue) has no control \(control); it has \(adapter.controls.joined(separator: ", "))"
+            )
+        }
+        for param in spec.params.keys.sorted() where !adapter.params.contains(param) {
+            throw SpecError(
+                field: "params.\(param)",
+                reason: "the \(adapter.rawValue) adapter does not know it; it maps "
+                    + adapter.params.joined(separator: ", ")
+            )
+        }
+        if adapter == .transfer25, let guidance = spec.params["guidance"] {
+            guard case .number(let value) = guidance, value == value.rounded(), (0...7).contains(value) else {
+                throw SpecError(field: "params.guidance", reason: "cosmos-transfer2.5 takes a whole number 0...7")
+            }
+        }
+        if let inputs = spec.params["control_inputs"] {
+            guard case .object(let map) = inputs else {
+                throw SpecError(field: "params.control_inputs", reason: "must map control names to input file names")
+            }
+            let names = Set(spec.inputs.map(JobSpec.inputFileName))
+            for (control, value) in map.sorted(by: { $0.key < $1.key }) {
+                guard spec.controls[control] != nil else {
+                    throw SpecError(field: "params.control_inputs.\(control)", reason: "the job has no such control")
+                }
+                guard case .string(let file) = value, names.contains(file) else {
+                    throw SpecError(
+                        field: "params.control_inputs.\(control)",
+                        reason: "must name one of the job's inputs by its file name"
+                    )
+                }
+            }
+        }
     }
 
     /// The job a request names in `field`, if the caller may see it; else a refusal naming the field as "not found"

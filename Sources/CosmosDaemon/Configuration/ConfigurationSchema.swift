@@ -389,6 +389,52 @@ enum ConfigurationSchema {
             field: .at(\.hosts),
             doc: "Whether the mount is read-only."
         ),
+        runner("match", "image pattern (`*` matches any run)", default: "required", "The images this adapter runs."),
+        ConfigKey(
+            table: "runners",
+            name: "adapter",
+            value: .choice(RunnerConfiguration.Adapter.allCases.map(\.rawValue), assign: nil),
+            defaultText: "required",
+            reload: .restart,
+            reportedAs: "runners",
+            field: .at(\.runners),
+            doc: "Which shipped adapter translates the runner contract into the image's Cosmos command line."
+        ),
+        runner(
+            "repo_dir",
+            "absolute path in the container",
+            default: "`\"/workspace\"`",
+            "Where the Cosmos code lives in the image."
+        ),
+        runner(
+            "checkpoint_dir",
+            "absolute path in the container",
+            default: "`\"/workspace/checkpoints\"`",
+            "Where Cosmos finds its checkpoints (bring them in with the host's `mounts`)."
+        ),
+        runner(
+            "shm_size",
+            "size such as `\"8g\"` (`b`, `k`, `m`, `g`), at least 1m",
+            default: "the engine's (64m)",
+            "`/dev/shm` of the containers; admin-only, a job can never set it."
+        ),
+        ConfigKey(
+            table: "runners",
+            name: "ipc",
+            value: .choice(RunnerConfiguration.IPCMode.allCases.map(\.rawValue), assign: nil),
+            defaultText: "the engine's (`private`)",
+            reload: .restart,
+            reportedAs: "runners",
+            field: .at(\.runners),
+            doc: "The containers' IPC namespace; admin-only, a job can never set it. `host` drops IPC isolation."
+        ),
+        runner(
+            "offload",
+            "array of names the adapter knows",
+            default: "`[]`",
+            "Model parts to keep off the GPU between uses: cosmos-transfer1 `diffusion_transformer`, `text_encoder`, "
+                + "`guardrail`, `prompt_upsampler`; cosmos-transfer2.5 `guardrail`; the upsampler `prompt_upsampler`."
+        ),
     ]
 
     /// The name a reload reports for any of the host health keys.
@@ -546,6 +592,13 @@ enum ConfigurationSchema {
             field: field,
             doc: doc
         )
+    }
+
+    /// A key of every `[[runners]]` entry: restart-only, reported as `runners`.
+    private static func runner(_ name: String, _ accepts: String, default defaultText: String, _ doc: String)
+        -> ConfigKey
+    {
+        other("runners." + name, accepts, default: defaultText, .restart, reportedAs: "runners", .at(\.runners), doc)
     }
 
     /// A key of every `[[hosts]]` entry (`mounts.source` for a key of its mounts): restart-only, reported as `hosts`.

@@ -155,7 +155,100 @@ extension DaemonConfiguration {
                 throw ConfigurationError(key: "hosts[\(index)].name", reason: "duplicate host name \"\(host.name)\"")
             }
         }
+        if let runners = root["runners"] {
+            guard let array = runners.array else {
+                throw ConfigurationError(key: "runners", reason: "must be an array of tables ([[runners]])")
+            }
+            config.runners = try array.enumerated().map { index, item in
+                guard let runner = item.table else {
+                    throw ConfigurationError(key: "runners[\(index)]", reason: "must be a table")
+                }
+                return try parseRunner(runner, prefix: "runners[\(index)].")
+            }
+        }
+        try checkWorkflowCommands(config)
         return config
+    }
+
+    /// Reads one `[[runners]]` entry; `prefix` (`runners[0].`) starts every key its errors name.
+    static func parseRunner(_ table: TOMLTable, prefix: String) throws -> RunnerConfiguration {
+        try checkKeys(table, table: "runners", prefix: prefix)
+        guard let match = try string(table, "match", prefix: prefix), !match.isEmpty,
+            match.allSatisfy({ !$0.isWhitespace })
+        else {
+            throw ConfigurationError(key: prefix + "match", reason: "missing: name the image pattern the adapter runs")
+        }
+        guard let name = try string(table, "adapter", prefix: prefix) else {
+            throw ConfigurationError(
+                key: prefix + "adapter",
+                reason: "missing: " + ConfigurationSchema.key("runners.adapter").choiceReason
+            )
+        }
+        guard let adapter = RunnerConfiguration.Adapter(rawValue: name) else {
+            throw ConfigurationError(
+                key: prefix + "adapter",
+                reason: "unknown adapter \"\(name)\"; " + ConfigurationSchema.key("runners.adapter").choiceReason
+            )
+        }
+        var runner = RunnerConfiguration(match: match, adapter: adapter)
+        for (key, path) in [("repo_dir", \RunnerConfiguration.repoDir), ("checkpoint_dir", \.checkpointDir)] {
+            guard let value = try string(table, key, prefix: prefix) else { continue }
+            guard value.hasPrefix("/"), !value.contains("\n"), !value.split(separator: "/").contains("..") else {
+                throw ConfigurationError(key: prefix + key, reason: "must be an absolute path in the container")
+            }
+            runner[keyPath: path] = value
+        }
+        if let text = try string(table, "shm_size", prefix: prefix) {
+            guard let bytes = JobSpec.parseMemory(text), bytes >= 1 << 20 else {
+                throw ConfigurationError(
+                    key: prefix + "shm_size",
+                    reason: "expected a size of at least 1m such as \"8g\" (got \"\(text)\")"
+                )
+            }
+            runner.shmBytes = bytes
+        }
+        if let text = try string(table, "ipc", prefix: prefix) {
+            guard let mode = RunnerConfiguration.IPCMode(rawValue: text) else {
+                throw ConfigurationError(
+                    key: prefix + "ipc",
+                    reason: ConfigurationSchema.key("runners.ipc").choiceReason
+                )
+            }
+            runner.ipcMode = mode
+        }
+        if let value = table["offload"] {
+            guard let array = value.array else {
+                throw ConfigurationError(key: prefix + "offload", reason: "must be an array of strings")
+            }
+            let known = adapter.offloads
+            runner.offload = try array.enumerated().map { index, item in
+                guard let part = item.string, known.contains(part) else {
+                    let allowed = known.isEmpty ? "none" : known.joined(separator: ", ")
+                    throw ConfigurationError(
+                        key: prefix + "offload[\(index)]",
+                        reason: "the \(adapter.rawValue) adapter offloads only: \(allowed)"
+                    )
+                }
+                return part
+            }
+        }
+        return runner
+    }
+
+    /// A workflow image that runs through an adapter gets the adapter's command: a `command` of its own is refused.
+    static func checkWorkflowCommands(_ config: DaemonConfiguration) throws {
+        let workflows = [
+            ("upscale", config.upscale.image, config.upscale.command),
+            ("enhance", config.enhance.image, config.enhance.command),
+        ]
+        for (table, image, command) in workflows {
+            guard let image, command != nil, let runner = config.runners.runner(for: image) else { continue }
+            throw ConfigurationError(
+                key: table + ".command",
+                reason: "\(image) runs through the \(runner.adapter.rawValue) adapter ([[runners]] match = "
+                    + "\"\(runner.match)\"), which is its command; remove \(table).command"
+            )
+        }
     }
 
     /// A group name as the group database spells them; whether the group exists is checked where it is used.

@@ -108,12 +108,15 @@ extension AttemptRunner {
         let outcome: BatchRunOutcome
         // An enhance run's prompts count only when the whole run succeeded: one that fails changes nothing.
         let enhance = job.kind == .enhance
-        if exit.oomKilled {
-            outcome = .failedWhole(reason: Reason.oom, error: "the batch run was killed for exceeding its memory limit")
+        if exit.outOfMemory {
+            outcome = .failedWhole(
+                reason: Reason.oom,
+                error: exit.report.error ?? "the batch run was killed for exceeding its memory limit"
+            )
         } else if exit.code != 0, manifest == nil || enhance {
             outcome = .failedWhole(
                 reason: Reason.exitCode(exit.code),
-                error: exit.error ?? "the batch run exited \(exit.code) without a manifest"
+                error: exit.errorText ?? "the batch run exited \(exit.code) without a manifest"
             )
         } else {
             let children = try await database.children(of: job.id)
@@ -138,7 +141,7 @@ extension AttemptRunner {
                 default: continue
                 }
             }
-            outcome = .finished(exitCode: exit.code, verdicts: verdicts, error: exit.error)
+            outcome = .finished(exitCode: exit.code, verdicts: verdicts, error: exit.errorText)
         }
         if await containerVanished(containerID, engine: engine, killed: exit.code == 137 && !exit.oomKilled) {
             throw AttemptError.containerLost(containerID)

@@ -10,7 +10,7 @@ extension AttemptRunner {
     /// itself, or the kernel's OOM killer, sends none), or the daemon's own stop, which has already recorded a
     /// cancel or a requeue, so the job is no longer running this attempt.
     func interruption(_ exit: Exit, containerID: String, engine: any ContainerEngine) async -> String? {
-        guard exit.code != 0, !exit.oomKilled else { return nil }
+        guard exit.code != 0, !exit.outOfMemory else { return nil }
         guard let current = try? await database.jobIfExists(job.id), current.state == .running,
             current.attempts == job.attempts
         else { return nil }

@@ -65,6 +65,13 @@ struct AttemptRunner: Sendable {
         var code: Int
         var oomKilled: Bool
         var error: String?
+        /// What the container said of its failure (`##cosmos error`, `##cosmos oom`).
+        var report = RunnerReport()
+
+        /// An OOM kill, or a non-zero exit after the container reported running out of memory.
+        var outOfMemory: Bool { oomKilled || (code != 0 && report.outOfMemory) }
+        /// The container's own error text first, else the engine's.
+        var errorText: String? { report.error ?? error }
     }
 
     /// The one place that dispatches on the run's shape: a batch-run parent hands its items their verdicts.
@@ -103,7 +110,12 @@ struct AttemptRunner: Sendable {
             )
         } else {
             await record(
-                .exited(code: exit.code, oomKilled: exit.oomKilled, outputs: outputs, error: exit.error ?? collectError)
+                .exited(
+                    code: exit.code,
+                    oomKilled: exit.outOfMemory,
+                    outputs: outputs,
+                    error: exit.errorText ?? collectError
+                )
             )
         }
         try? await engine.remove(containerID)
@@ -195,6 +207,7 @@ struct AttemptRunner: Sendable {
     private func supervise(_ containerID: String, engine: any ContainerEngine) async throws -> Exit {
         let logPath = JobLogFile.path(for: job.id, in: configuration.logsDirectory)
         var engineFailures = 0
+        var report = RunnerReport()
         while true {
             do {
                 let current = try await engine.inspect(containerID)
@@ -211,17 +224,17 @@ struct AttemptRunner: Sendable {
                         "container started",
                         metadata: metadata.merging(["CONTAINER_ID": "\(containerID)"]) { $1 }
                     )
-                    try await followLogs(containerID, engine: engine, path: logPath, header: true) {
+                    try await followLogs(containerID, engine: engine, path: logPath, header: true, report: &report) {
                         try await wait.result()
                     }
                 } else if current.status == .running {
                     let wait = try await engine.registerWait(containerID, condition: .notRunning)
-                    try await followLogs(containerID, engine: engine, path: logPath, header: false) {
+                    try await followLogs(containerID, engine: engine, path: logPath, header: false, report: &report) {
                         try await wait.result()
                     }
                 } else {
                     // Exited while nobody watched: copy what the log file is missing.
-                    try await followLogs(containerID, engine: engine, path: logPath, header: false) {}
+                    try await followLogs(containerID, engine: engine, path: logPath, header: false, report: &report) {}
                 }
                 FaultInjection.hit(.afterExit)
                 var final = try await engine.inspect(containerID)
@@ -237,7 +250,8 @@ struct AttemptRunner: Sendable {
                 return Exit(
                     code: final.exitCode,
                     oomKilled: final.oomKilled,
-                    error: final.error.isEmpty ? nil : final.error
+                    error: final.error.isEmpty ? nil : final.error,
+                    report: report
                 )
             } catch EngineError.notFound {
                 throw AttemptError.containerLost(containerID)
@@ -262,12 +276,14 @@ struct AttemptRunner: Sendable {
 
     /// Copies the container's output into the job's log file while `waitForExit` runs, then drains it.
     ///
-    /// Starts after the last container line the file already has (see ``JobLogFile``).
+    /// Starts after the last container line the file already has (see ``JobLogFile``). The container's
+    /// `##cosmos error` and `##cosmos oom` lines go into `report`.
     private func followLogs(
         _ containerID: String,
         engine: any ContainerEngine,
         path: String,
         header: Bool,
+        report: inout RunnerReport,
         waitForExit: @escaping @Sendable () async throws -> Void
     ) async throws {
         // Lines up to the file's last one are there already. Only those are skipped: the engine writes stdout and
@@ -293,7 +309,12 @@ struct AttemptRunner: Sendable {
                 guard let (timestamp, message) = chunk.splitTimestamp() else { continue }
                 if let cursor, timestamp <= cursor { continue }
                 log.append(message, stream: chunk.stream, timestamp: timestamp)
-                if chunk.stream == .stdout, let line = progressLine(message, at: timestamp.date) { lines.yield(line) }
+                if chunk.stream == .stdout, message.starts(with: Self.reportPrefix) {
+                    if report.apply(line: String(decoding: message, as: UTF8.self).trimmingCharacters(in: .newlines)) {
+                        continue
+                    }
+                    if let line = progressLine(message, at: timestamp.date) { lines.yield(line) }
+                }
                 FaultInjection.hit(.whileWaiting)
             }
             lines.finish()
@@ -354,6 +375,9 @@ struct AttemptRunner: Sendable {
     enum AttemptError: Error {
         case containerLost(String)
     }
+
+    /// The start of every line of the runner contract (`##cosmos `).
+    static let reportPrefix = Array("##cosmos ".utf8)
 
     static func shortText(_ error: any Error) -> String {
         let text = "\(error)"

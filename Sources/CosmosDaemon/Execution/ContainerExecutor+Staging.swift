@@ -11,7 +11,8 @@ import TarArchive
 /// Staging: `/cosmos/job.json`, `/cosmos/out/` and the job's inputs, in one streamed archive.
 extension ContainerExecutor {
     /// Uploads `/cosmos/job.json`, an empty `/cosmos/out/` and every input as `/cosmos/in/<file name>` (a batch
-    /// run's item's as `/cosmos/in/<index>/<file name>`).
+    /// run's item's as `/cosmos/in/<index>/<file name>`); for an image with a runner, also its adapter in
+    /// `/cosmos/bin/`.
     ///
     /// The archive is put at `/` with the `cosmos/` entries inside (the archive API needs existing parents).
     /// Inputs are checked again for the job's owner, opened without following a last link, and read through
@@ -34,6 +35,9 @@ extension ContainerExecutor {
                 mode: 0o644
             ),
         ]
+        if let runner = runners.runner(for: job.image) {
+            sources += AdapterScripts.stagedFiles(for: runner)
+        }
         let policy = InputPolicy(settings: inputs)
         if let items {
             // Each item's inputs in its own folder, checked for the item's owner: names may repeat across items.

@@ -17,6 +17,8 @@ final class ContainerExecutor: Sendable {
     let outputsDirectory: String
     /// Which inputs may be staged (checked again, for the job's owner, when staging).
     let inputs: InputSettings
+    /// Images that run through a shipped adapter.
+    let runners: [RunnerConfiguration]
     let logger: Logger
     /// GPU modes resolved from `auto` by asking each engine for its runtimes.
     private let resolvedModes = Mutex<[String: HostConfiguration.GPUMode]>([:])
@@ -33,6 +35,7 @@ final class ContainerExecutor: Sendable {
         self.instance = instance
         self.outputsDirectory = configuration.outputsDirectory
         self.inputs = configuration.inputs
+        self.runners = configuration.runners
         self.logger = logger
     }
 
@@ -75,15 +78,25 @@ final class ContainerExecutor: Sendable {
             throw ExecutorError.unknownHost(job.host ?? "(none)")
         }
         let mode = try await gpuMode(of: host)
-        return Self.containerConfig(for: job, host: host, mode: mode, instance: instance)
+        return Self.containerConfig(
+            for: job,
+            host: host,
+            mode: mode,
+            instance: instance,
+            runner: runners.runner(for: job.image)
+        )
     }
 
-    /// Builds the configuration from the job and the host alone (pure; unit-tested).
+    /// Builds the configuration from the job, the host and the image's runner alone (pure; unit-tested).
+    ///
+    /// An image with a runner runs its adapter (staged at `/cosmos/bin/`) as the command, with the runner's
+    /// `shm_size` and `ipc`; nothing of the job's can set those.
     static func containerConfig(
         for job: JobRecord,
         host: HostConfiguration,
         mode: HostConfiguration.GPUMode,
-        instance: String
+        instance: String,
+        runner: RunnerConfiguration? = nil
     ) -> ContainerConfig {
         let devices = job.devices.joined(separator: ",")
         var env = job.spec.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -107,9 +120,15 @@ final class ContainerExecutor: Sendable {
         if mode == .nvidia, !job.devices.isEmpty {
             hostConfig.deviceRequests = [DeviceRequest.gpus(deviceIDs: job.devices)]
         }
+        var command = job.spec.command
+        if let runner {
+            command = ["python3", "-B", AdapterScripts.directory + "/" + runner.adapter.script]
+            hostConfig.shmSize = runner.shmBytes
+            hostConfig.ipcMode = runner.ipcMode?.rawValue
+        }
         return ContainerConfig(
             image: job.image,
-            cmd: job.spec.command,
+            cmd: command,
             env: env,
             labels: [
                 ContainerLabel.job: job.id,
