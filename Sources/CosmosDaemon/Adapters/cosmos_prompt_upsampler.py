@@ -45,7 +45,7 @@ def run(job, runner):
     try:
         model, extract_video_frames = load_model(runner)
     except adapter.AdapterError:
-        raise
+        raise  # the image's code is missing: reported by adapter.main
     except Exception as error:  # the model's own failure: the run fails as a whole
         adapter.report_error("loading the prompt upsampler failed: %s: %s" % (type(error).__name__, error),
                              oom=is_out_of_memory(error))
