@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // MARK: Pure logic, no I/O
@@ -81,6 +84,11 @@ let package = Package(
             dependencies: [
                 "CosmosDomain", "CosmosStore", "CosmosAPI", "DockerEngine", "TarArchive", "SystemdKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +104,17 @@ let package = Package(
                 .embedInCode("Adapters/cosmos_transfer1.py"),
                 .embedInCode("Adapters/cosmos_transfer2_5.py"),
                 .embedInCode("Adapters/cosmos_prompt_upsampler.py"),
+                // The dashboard: its templates, script and style sheet (no CDN, no external font).
+                .embedInCode("Web/Assets/layout.mustache"),
+                .embedInCode("Web/Assets/queue.mustache"),
+                .embedInCode("Web/Assets/job.mustache"),
+                .embedInCode("Web/Assets/batches.mustache"),
+                .embedInCode("Web/Assets/smart-batch.mustache"),
+                .embedInCode("Web/Assets/hosts.mustache"),
+                .embedInCode("Web/Assets/activity.mustache"),
+                .embedInCode("Web/Assets/message.mustache"),
+                .embedInCode("Web/Assets/dashboard.js"),
+                .embedInCode("Web/Assets/dashboard.css"),
             ]
         ),
 

@@ -26,7 +26,7 @@ FAKE_MODEL_SRC="$SCRIPT_DIR/fake-model/fake-model"
 FAKE_COSMOS_SRC="$SCRIPT_DIR/fake-cosmos"
 PYTHON_BIN=/usr/bin/python3.11
 
-PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates systemd python3)
+PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates systemd python3 curl prometheus)
 DOCKER_SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/cosmos-test-dockerd.log
 DOCKERD_TIMEOUT=${COSMOS_TEST_DOCKERD_TIMEOUT:-60}

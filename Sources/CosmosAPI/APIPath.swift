@@ -21,6 +21,10 @@ public enum APIPath {
     /// The learned cost model.
     public static let costModel = "/v1/cost-model"
     public static let maintenance = "/v1/maintenance"
+    /// GPU-seconds summed by owner or image (`?since=&by=`).
+    public static let usage = "/v1/usage"
+    /// A one-time dashboard login token for the caller (`cosmosctl web`).
+    public static let webLogin = "/v1/web-login"
 
     /// `/v1/smart-batch/{action}`.
     public static func smartBatch(_ action: SmartBatchAction) -> String { "/v1/smart-batch/\(action.rawValue)" }

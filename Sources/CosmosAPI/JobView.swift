@@ -51,6 +51,8 @@ public struct JobView: Codable, Sendable, Equatable {
     public var enhancedPrompt: String?
     /// An enhance run's mode, `update` or `create_new` (the parent and its items); null for every other job.
     public var enhanceMode: String?
+    /// GPUs times run time over every attempt so far, in seconds; a batch-run item holds its share of the run.
+    public var gpuSeconds: Double = 0
 
     public init(
         id: String,
@@ -133,6 +135,7 @@ public struct JobView: Codable, Sendable, Equatable {
         case upscales
         case enhancedPrompt = "enhanced_prompt"
         case enhanceMode = "enhance_mode"
+        case gpuSeconds = "gpu_seconds"
     }
 
     /// Encodes every key, writing `null` for absent values (scripts rely on the keys being there).
@@ -174,6 +177,7 @@ public struct JobView: Codable, Sendable, Equatable {
         try c.encodeIfPresent(upscales, forKey: .upscales)
         try c.encode(enhancedPrompt, forKey: .enhancedPrompt)
         try c.encode(enhanceMode, forKey: .enhanceMode)
+        try c.encode(gpuSeconds, forKey: .gpuSeconds)
     }
 
     /// Decodes a view; the keys added with dependencies and enhance runs may be missing from an older daemon's answer.
@@ -215,5 +219,6 @@ public struct JobView: Codable, Sendable, Equatable {
         upscales = try c.decodeIfPresent([String].self, forKey: .upscales)
         enhancedPrompt = try c.decodeIfPresent(String.self, forKey: .enhancedPrompt)
         enhanceMode = try c.decodeIfPresent(String.self, forKey: .enhanceMode)
+        gpuSeconds = try c.decodeIfPresent(Double.self, forKey: .gpuSeconds) ?? 0
     }
 }

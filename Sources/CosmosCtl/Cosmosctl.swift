@@ -15,6 +15,7 @@ public struct Cosmosctl: AsyncParsableCommand {
             Submit.self, Status.self, List.self, Show.self, Logs.self, Cancel.self, Retry.self, Hold.self,
             Release.self, Move.self, Priority.self, Pause.self, Resume.self, Wait.self, Hosts.self, Batch.self,
             Events.self, SmartBatch.self, CostModelCommand.self, Maintenance.self, Upscale.self, EnhanceBatch.self,
+            UsageCommand.self, Web.self,
         ]
     )
 

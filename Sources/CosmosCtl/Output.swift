@@ -60,6 +60,13 @@ enum Output {
         ids.isEmpty ? nil : ids.joined(separator: ", ")
     }
 
+    /// GPU time for `show`: `123.4 GPU-seconds (0.03 GPU-hours) on 0,1`.
+    static func gpuTime(_ seconds: Double, devices: [String]) -> String {
+        let hours = String(format: "%.2f", seconds / 3600)
+        let on = devices.isEmpty ? "" : " on \(devices.joined(separator: ","))"
+        return String(format: "%.1f", seconds) + " GPU-seconds (\(hours) GPU-hours)\(on)"
+    }
+
     /// A job's details, one field per line.
     static func printJob(_ job: JobView) {
         let fields: [(String, String?)] = [
@@ -77,6 +84,7 @@ enum Output {
             ("dependents", list(job.dependents ?? [])), ("source", job.sourceJobId),
             ("upscales", list(job.upscales ?? [])), ("prompt", job.prompt), ("enhanced", job.enhancedPrompt),
             ("enhance", job.enhanceMode),
+            ("gpu time", job.gpuSeconds > 0 ? Output.gpuTime(job.gpuSeconds, devices: job.devices) : nil),
         ]
         for (name, value) in fields {
             guard let value else { continue }

@@ -128,6 +128,15 @@ extension AppDatabase {
     ) throws -> (parent: JobRecord, children: [JobRecord])? {
         var parent = try Self.fetchJob(db, parentID)
         guard parent.attempts == attempt, parent.state.isActive || parent.state == .cancelled else { return nil }
+        // The run's GPUs, shared among the items it worked on (one cancelled before it started had no part).
+        let members = try Self.children(db, parentID)
+        let worked = members.filter { $0.state != .cancelled || $0.startedAt != nil }
+        parent.gpuSeconds += try Self.recordGPUUsage(
+            db,
+            holder: parent,
+            accounted: worked.isEmpty ? members : worked,
+            now: now
+        )
         var children: [JobRecord] = []
         switch outcome {
         case .finished(let code, let verdicts, let error):

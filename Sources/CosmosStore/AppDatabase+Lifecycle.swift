@@ -88,6 +88,7 @@ extension AppDatabase {
                 job.attempts += 1
                 job.progress = nil
                 job.loadSeconds = nil
+                job.startedAt = nil
                 job.host = decision.host
                 job.devices = decision.devices
                 job.containerId = nil
@@ -228,6 +229,7 @@ extension AppDatabase {
                 job.error = reason
                 failure = .unrunnable
             }
+            job.gpuSeconds += try Self.recordGPUUsage(db, holder: job, accounted: [job], now: now)
             if job.state == .cancelled {
                 verdict = .stayedCancelled
                 job.finishedAt = now

@@ -146,17 +146,6 @@ extension AppDatabase {
             return result
         }
     }
-
-    /// Job counts by state (states with no jobs are reported as 0).
-    public func counts() async throws -> [JobState: Int] {
-        try await writer.read { db in
-            var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
-                if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
-            }
-            return counts
-        }
-    }
 }
 
 // MARK: - Reordering

@@ -204,6 +204,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v9-smart-batching", migrate: migrateSmartBatching)
         migrator.registerMigration("v10-dependencies", migrate: migrateDependencies)
         migrator.registerMigration("v11-enhance-runs", migrate: migrateEnhanceRuns)
+        migrator.registerMigration("v12-gpu-usage", migrate: migrateGPUUsage)
+        migrator.registerMigration("v13-state-counts", migrate: migrateStateCounts)
+        migrator.registerMigration("v14-web-sessions", migrate: migrateWebSessions)
         return migrator
     }
 }

@@ -54,6 +54,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var heldByRun: String?
     /// The prompt an enhance run's item returned; nil for every other job.
     public var enhancedPrompt: String?
+    /// GPUs times run time over every attempt, in seconds; a batch-run item holds its share of the run.
+    public var gpuSeconds: Double
 
     /// A new job record; everything but the identity and the spec has a fresh-job default.
     public init(
@@ -90,7 +92,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         loadSeconds: Double? = nil,
         sourceJobId: String? = nil,
         heldByRun: String? = nil,
-        enhancedPrompt: String? = nil
+        enhancedPrompt: String? = nil,
+        gpuSeconds: Double = 0
     ) {
         self.id = id
         self.name = name
@@ -126,6 +129,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.sourceJobId = sourceJobId
         self.heldByRun = heldByRun
         self.enhancedPrompt = enhancedPrompt
+        self.gpuSeconds = gpuSeconds
     }
 
     /// Attempts made since the last user retry.

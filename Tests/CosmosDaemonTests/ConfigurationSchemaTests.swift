@@ -15,7 +15,12 @@ struct ConfigurationSchemaTests {
         #expect(
             ConfigurationSchema.allowedNames(in: "") == [
                 "daemon", "images", "hosts", "inputs", "batch_runs", "events", "smart_batch", "access",
-                "maintenance", "upscale", "enhance", "runners",
+                "maintenance", "upscale", "enhance", "web", "runners",
+            ]
+        )
+        #expect(
+            ConfigurationSchema.allowedNames(in: "web") == [
+                "listen", "url", "tls_cert", "tls_key", "metrics", "session_hours", "login_seconds",
             ]
         )
         #expect(
@@ -87,6 +92,7 @@ struct ConfigurationSchemaTests {
             "maintenance": ("[maintenance]\nbogus = 1", "maintenance.bogus"),
             "upscale": ("[upscale]\nbogus = 1", "upscale.bogus"),
             "enhance": ("[enhance]\nbogus = 1", "enhance.bogus"),
+            "web": ("[web]\nbogus = 1", "web.bogus"),
             "hosts": ("[[hosts]]\nname = \"a\"\nbogus = 1", "hosts[0].bogus"),
             "runners": ("[[runners]]\nmatch = \"a\"\nadapter = \"cosmos-transfer1\"\nbogus = 1", "runners[0].bogus"),
             "hosts.mounts": (
@@ -173,7 +179,7 @@ struct ConfigurationSchemaTests {
                 "daemon.probe_interval_seconds, down_after_failures, host_down_grace_seconds": .live,
                 "batch_runs": .live, "inputs": .restart, "events": .live, "smart_batch": .live,
                 "daemon.socket_group": .restart, "access": .live, "maintenance": .live, "upscale": .live,
-                "enhance": .live, "runners": .restart,
+                "enhance": .live, "runners": .restart, "web": .live, "web.listen, tls_cert, tls_key": .restart,
             ]
         )
         for group in Dictionary(grouping: ConfigurationSchema.keys, by: \.reportedAs).values {
@@ -253,6 +259,14 @@ struct ConfigurationSchemaTests {
             ]
             guard let line = lines[key.name] else { return [] }
             return [runner + line]
+        }
+        if key.table == "web" {
+            let tls = "tls_cert = \"\(files.directory)/cert.pem\"\ntls_key = \"\(files.directory)/key.pem\""
+            let lines: [String: String] = [
+                "listen": "listen = \"127.0.0.1:8781\"", "url": "url = \"http://cosmos.example:8780\"",
+                "tls_cert": tls, "tls_key": tls,
+            ]
+            if let line = lines[key.name] { return ["[web]\n" + line] }
         }
         if key.table == "hosts" || key.table == "hosts.mounts" {
             let host = "[[hosts]]\nname = \"local\"\n"

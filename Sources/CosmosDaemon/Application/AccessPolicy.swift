@@ -122,4 +122,27 @@ struct AccessPolicy: Sendable {
         guard getgrnam_r(name, &group, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
         return group.gr_gid
     }
+
+    /// A user's entry in the password database, by uid (`getpwuid_r`) or by name (`getpwnam_r`); nil when there
+    /// is no such user.
+    static func passwordEntry(uid: UInt32? = nil, name: String? = nil) -> (name: String, uid: UInt32, gid: UInt32)? {
+        var password = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        let status =
+            if let uid { getpwuid_r(uid, &password, &buffer, buffer.count, &result) } else {
+                getpwnam_r(name ?? "", &password, &buffer, buffer.count, &result)
+            }
+        guard status == 0, result != nil, let entryName = password.pw_name else { return nil }
+        return (String(cString: entryName), password.pw_uid, password.pw_gid)
+    }
+
+    /// A user's name, nil when there is no such user.
+    static func userName(uid: UInt32) -> String? { passwordEntry(uid: uid)?.name }
+
+    /// A user's primary group, nil when there is no such user.
+    static func primaryGroup(uid: UInt32) -> UInt32? { passwordEntry(uid: uid)?.gid }
+
+    /// A user's uid, nil when there is no such user.
+    static func userID(name: String) -> UInt32? { passwordEntry(name: name)?.uid }
 }

@@ -329,6 +329,67 @@ enum ConfigurationSchema {
             .at(\.enhance.model),
             "The prompt-upsampling model an enhance run's `job.json` names when `--model` is not given."
         ),
+        other(
+            "web.listen",
+            "`ip:port` (`127.0.0.1:8780`, `[::1]:8780`)",
+            default: "none (off)",
+            .restart,
+            reportedAs: "web.listen, tls_cert, tls_key",
+            .at(\.web.listen),
+            "The dashboard and `/metrics` listener. A non-loopback address needs `tls_cert` and `tls_key`."
+        ),
+        other(
+            "web.url",
+            "`http://` or `https://` URL",
+            default: "from `listen`",
+            .live,
+            reportedAs: "web",
+            .at(\.web.url),
+            "The address `cosmosctl web` prints, for a DNS name or the local end of an `ssh -L` tunnel."
+        ),
+        other(
+            "web.tls_cert",
+            "readable PEM file",
+            default: "none (plain HTTP)",
+            .restart,
+            reportedAs: "web.listen, tls_cert, tls_key",
+            .at(\.web.tlsCertificate),
+            "The listener's certificate chain; with `tls_key`, the dashboard is served over HTTPS."
+        ),
+        other(
+            "web.tls_key",
+            "readable PEM file",
+            default: "none",
+            .restart,
+            reportedAs: "web.listen, tls_cert, tls_key",
+            .at(\.web.tlsKey),
+            "The certificate's private key."
+        ),
+        choice(
+            "web.metrics",
+            WebSettings.MetricsAccess.allCases.map(\.rawValue),
+            \.web.metrics,
+            WebSettings.MetricsAccess.init(rawValue:),
+            .live,
+            reportedAs: "web",
+            "Who reads `/metrics` without a session: `loopback` scrapers, `open` to all, or `login` (a session)."
+        ),
+        number(
+            "web.session_hours",
+            0.01...720,
+            \.web.sessionHours,
+            .live,
+            reportedAs: "web",
+            "How long a dashboard session lasts after its login."
+        ),
+        integer(
+            "web.login_seconds",
+            10...3600,
+            \.web.loginSeconds,
+            .live,
+            reportedAs: "web",
+            "How long the one-time token that `cosmosctl web` prints stays valid."
+        ),
         host("name", "letters, digits, `-`, `_`, `.`", default: "required", "The host's name, unique."),
         host(
             "docker",

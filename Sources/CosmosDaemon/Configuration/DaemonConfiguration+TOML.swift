@@ -119,6 +119,12 @@ extension DaemonConfiguration {
             try parseScalars(maintenance, table: "maintenance", into: &config)
         }
 
+        if let web = try table(root, "web", prefix: "") {
+            try checkKeys(web, table: "web", prefix: "web.")
+            config.web = try parseWeb(web, defaults: config.web)
+            try parseScalars(web, table: "web", into: &config)
+        }
+
         if let upscale = try table(root, "upscale", prefix: "") {
             try checkKeys(upscale, table: "upscale", prefix: "upscale.")
             (config.upscale.image, config.upscale.command) = try workflowContainer(upscale, table: "upscale")
@@ -527,5 +533,46 @@ extension DaemonConfiguration {
             }
         }
         return (image, command)
+    }
+
+    /// Reads `[web]`'s address, URL and TLS files: a non-loopback `listen` needs both TLS files.
+    static func parseWeb(_ table: TOMLTable, defaults: WebSettings) throws -> WebSettings {
+        var web = defaults
+        if let text = try string(table, "listen", prefix: "web.") {
+            guard let address = WebAddress(text) else {
+                throw ConfigurationError(
+                    key: "web.listen",
+                    reason: "must be ip:port such as \"127.0.0.1:8780\" or \"[::1]:8780\" (got \"\(text)\")"
+                )
+            }
+            web.listen = address
+        }
+        if let url = try string(table, "url", prefix: "web.") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
+                throw ConfigurationError(key: "web.url", reason: "must be an http:// or https:// URL (got \"\(url)\")")
+            }
+            web.url = url
+        }
+        for (key, assign) in [("tls_cert", \WebSettings.tlsCertificate), ("tls_key", \WebSettings.tlsKey)] {
+            guard let path = try string(table, key, prefix: "web.") else { continue }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(key: "web.\(key)", reason: "cannot read \(path)")
+            }
+            web[keyPath: assign] = path
+        }
+        if (web.tlsCertificate == nil) != (web.tlsKey == nil) {
+            throw ConfigurationError(
+                key: web.tlsCertificate == nil ? "web.tls_cert" : "web.tls_key",
+                reason: "missing: HTTPS needs both tls_cert and tls_key"
+            )
+        }
+        if let listen = web.listen, !listen.isLoopback, !web.usesTLS {
+            throw ConfigurationError(
+                key: "web.listen",
+                reason: "\(listen.urlAuthority) is reachable from other machines: set tls_cert and tls_key, "
+                    + "or listen on 127.0.0.1 and use ssh -L"
+            )
+        }
+        return web
     }
 }

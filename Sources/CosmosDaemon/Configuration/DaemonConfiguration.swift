@@ -48,6 +48,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var upscale = UpscaleConfiguration()
     /// The defaults of `cosmosctl enhance-batch` (`[enhance]`).
     public var enhance = EnhanceConfiguration()
+    /// The dashboard and `/metrics` listener (`[web]`); off by default.
+    public var web = WebSettings()
     /// Images that run through a shipped adapter (`[[runners]]`), first match wins.
     public var runners: [RunnerConfiguration] = []
     /// The group the control socket is given (mode 0660) when the daemon binds it itself; nil keeps its own.

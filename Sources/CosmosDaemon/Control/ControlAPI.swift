@@ -21,6 +21,7 @@ struct ControlAPI: Sendable {
         SmartBatchController(commands: commands, queries: queries).register(on: router)
         EventsController(streamer: events, access: commands.access).register(on: router)
         MaintenanceController(commands: commands).register(on: router)
+        UsageController(queries: queries).register(on: router)
     }
 }
 

@@ -20,7 +20,8 @@ struct EventsController: Sendable {
     func stream(_ request: Request, viewer: CallerIdentity) throws -> Response {
         let query = request.uri.queryParameters
         var since: Int64 = 0
-        if let text = query.get("since") ?? request.headers[HTTPField.Name("Last-Event-ID")!] {
+        // A reconnecting EventSource sends Last-Event-ID, newer than the `since` its URL was opened with.
+        if let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query.get("since") {
             guard let value = Int64(text), value >= 0 else {
                 throw InvalidRequest(field: "since", reason: "must be a sequence number >= 0 (got \"\(text)\")")
             }

@@ -41,6 +41,7 @@ extension RankedJob {
         view.sourceJobId = job.sourceJobId
         view.enhancedPrompt = job.enhancedPrompt
         view.enhanceMode = job.spec.enhance?.mode.rawValue
+        view.gpuSeconds = job.gpuSeconds
         return view
     }
 }

@@ -110,7 +110,7 @@ public func buildDaemon(
 
     let router = Router(context: ControlRequestContext.self)
     let hub = EventHub(database: database, logger: logger)
-    ControlAPI(
+    let api = ControlAPI(
         commands: commands,
         queries: queries,
         events: EventStreamer(
@@ -120,7 +120,39 @@ public func buildDaemon(
             statistics: statistics,
             batchProgress: { try await queries.batchProgress($0) }
         )
-    ).register(on: router)
+    )
+    api.register(on: router)
+    // Only the socket hands out dashboard logins: it knows the caller's uid from the kernel.
+    WebLoginController(commands: commands).register(on: router)
+    let metrics = DaemonMetrics()
+    metrics.prime(hosts: configuration.hosts.map(\.name))
+    let metricsService = MetricsService(
+        database: database,
+        hub: hub,
+        metrics: metrics,
+        statistics: statistics,
+        logger: logger
+    )
+    var webServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+    if let address = configuration.web.listen {
+        let webRouter = try WebServer.router(
+            database: database,
+            queries: queries,
+            api: api,
+            metrics: metrics,
+            live: live
+        )
+        webServices.append(
+            .init(
+                service: try WebServer.service(
+                    settings: configuration.web,
+                    address: address,
+                    router: webRouter,
+                    logger: logger
+                )
+            )
+        )
+    }
     let socketPath = configuration.socketPath
     let serverLogger = logger
     let server: any Service
@@ -159,7 +191,8 @@ public func buildDaemon(
     var groupConfiguration = ServiceGroupConfiguration(
         services: [
             .init(service: scheduler), .init(service: events), .init(service: monitor), .init(service: reload),
-            .init(service: server),
+            .init(service: metricsService), .init(service: server),
+        ] + webServices + [
             // After the server, so it stops first: open event streams flush and close, and the server can quiesce.
             .init(service: hub),
             // Last: on SIGTERM services stop in reverse order, so STOPPING=1 goes out first.
