@@ -3,8 +3,9 @@
 #
 # Installs what is missing (docker.io, libsystemd-dev, libsqlite3-dev, busybox-static), starts dockerd
 # if no engine answers, builds the local test images, builds everything, and runs every test:
-# unit tests and the integration tests against the real Docker engine, then the end-to-end test under a real
-# systemd (scripts/systemd-e2e.sh). Arguments are passed to `swift test` (a filter runs no end-to-end test).
+# unit tests and the integration tests against the real Docker engine, the dashboard's browser tests in real
+# headless Chromium (scripts/test-browser.sh), then the end-to-end test under a real systemd
+# (scripts/systemd-e2e.sh). Arguments are passed to `swift test` (a filter runs no end-to-end test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,9 +33,12 @@ if ((status != 0)); then
 fi
 
 if (($#)); then
-  echo "== skipping the systemd end-to-end test (swift test was filtered)"
+  echo "== skipping the browser and systemd end-to-end tests (swift test was filtered)"
   exit 0
 fi
+# The dashboard in real headless Chromium (installs chromium and Playwright when missing).
+bash scripts/test-browser.sh
+
 # Last: the e2e's systemd container mounts the host's cgroup tree read-write while it runs.
 # It builds the binaries with the Swift runtime inside (.build-static), so they run where no toolchain is.
 echo "== systemd end-to-end test"

@@ -6,6 +6,7 @@ import GRDB
 // queue-bench: latency of move-to-top, cancel and claim-next at 10k, 100k and 1M queued jobs.
 //
 // Usage: swift run -c release queue-bench [--sizes 10000,100000,1000000] [--samples 2000] [--durable]
+//        queue-bench --fill PATH N   (only create PATH with N queued jobs, queue paused, for scripts/bench-web.sh)
 // Each size gets a fresh SQLite file filled in bulk (one SQL statement); then each operation is timed `samples` times,
 // each sample its own transaction, as the daemon runs it. Prints a table of p50/p99 in milliseconds.
 
@@ -13,6 +14,8 @@ struct Options {
     var sizes = [10_000, 100_000, 1_000_000]
     var samples = 2000
     var durable = false
+    /// `--fill PATH N`: only create a database at PATH with N queued jobs and the queue paused (for other benchmarks).
+    var fill: (path: String, count: Int)?
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -21,6 +24,12 @@ struct Options {
             case "--sizes": sizes = iterator.next()?.split(separator: ",").compactMap { Int($0) } ?? sizes
             case "--samples": samples = iterator.next().flatMap { Int($0) } ?? samples
             case "--durable": durable = true
+            case "--fill":
+                guard let path = iterator.next(), let count = iterator.next().flatMap({ Int($0) }) else {
+                    FileHandle.standardError.write(Data("--fill needs a path and a count\n".utf8))
+                    exit(64)
+                }
+                fill = (path, count)
             default:
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(64)
@@ -68,6 +77,13 @@ func fill(_ database: AppDatabase, count: Int) async throws {
 }
 
 let options = Options(arguments: CommandLine.arguments)
+if let (path, count) = options.fill {
+    let database = try AppDatabase(path: path, durable: false)
+    try await fill(database, count: count)
+    try await database.setPaused(true, byUID: 0)
+    print("queue-bench: \(path) holds \(count) queued jobs; the queue is paused")
+    exit(0)
+}
 print("queue-bench: \(options.samples) samples per operation, synchronous=\(options.durable ? "FULL" : "NORMAL")")
 print("")
 print("| queued jobs | operation | p50 ms | p99 ms |")

@@ -323,10 +323,13 @@ struct DashboardController: Sendable {
         var items: [[String: Any]] = []
         for batch in batches.prefix(50) {
             let marks = try await database.batchMarks(batch.id, limit: Self.marksLimit)
-            let failedPercent = batch.total > 0 ? batch.failed * 100 / batch.total : 0
+            // The bar's parts, as shares of 100 (drawn as SVG: the page's policy allows no inline styles).
+            func share(_ count: Int) -> Double { batch.total > 0 ? Double(count) * 100 / Double(batch.total) : 0 }
+            let (done, failed, cancelled) = (share(batch.completed), share(batch.failed), share(batch.cancelled))
             items.append([
                 "id": batch.id, "name": batch.name, "status": batch.status.rawValue, "percent": batch.percent,
-                "failedPercent": failedPercent, "completed": batch.completed, "failed": batch.failed,
+                "donePercent": done, "failedPercent": failed, "cancelledStart": done + failed,
+                "cancelledPercent": cancelled, "completed": batch.completed, "failed": batch.failed,
                 "running": batch.running, "queued": batch.queued, "held": batch.held, "cancelled": batch.cancelled,
                 "total": batch.total, "eta": batch.etaSeconds.map(Self.duration) ?? "",
                 "paused": batch.status == .paused, "done": batch.status.isFinished,
