@@ -15,6 +15,9 @@
 #     An image is rebuilt only when its content hash (label cosmos.test.hash)
 #     changed.
 #
+# `--for-run` (scripts/run.sh): everything above except live restore, which changes the system engine's
+# configuration, and only the busybox and fake-model images.
+#
 # Idempotent; run it as root as often as you like (concurrent runs serialise on
 # a lock). It exports nothing. Tunables (optional):
 #   COSMOS_TEST_DOCKERD_TIMEOUT  seconds to wait for the engine    (default 60)
@@ -26,7 +29,9 @@ FAKE_MODEL_SRC="$SCRIPT_DIR/fake-model/fake-model"
 FAKE_COSMOS_SRC="$SCRIPT_DIR/fake-cosmos"
 PYTHON_BIN=/usr/bin/python3.11
 
-PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates systemd python3 curl prometheus)
+PACKAGES=(docker.io libsystemd-dev libsqlite3-dev busybox-static iproute2 ca-certificates systemd python3)
+# Only the tests need these: curl and promtool (Debian's prometheus) for the metrics tests.
+TEST_PACKAGES=(curl prometheus)
 DOCKER_SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/cosmos-test-dockerd.log
 DOCKERD_TIMEOUT=${COSMOS_TEST_DOCKERD_TIMEOUT:-60}
@@ -431,6 +436,7 @@ build_images() {
   local env='ENV PATH=/usr/local/bin:/bin'
   ensure_image "$IMAGE_BUSYBOX" plain "$env" 'CMD ["/bin/sh"]'
   ensure_image "$IMAGE_FAKE_MODEL" with-fake-model "$env" 'CMD ["/usr/local/bin/fake-model"]'
+  $FOR_RUN && return 0
   ensure_image "$IMAGE_FAKE_COSMOS" with-fake-cosmos 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     'ENV PYTHONDONTWRITEBYTECODE=1' 'WORKDIR /workspace' 'CMD ["/bin/sh"]'
   out=$(docker_ run --rm --network none "$IMAGE_FAKE_COSMOS" python3 -c 'import json, subprocess, argparse; print("py-ok")' 2>&1) ||
@@ -445,16 +451,27 @@ if [[ ${1:-} == restart-engine ]]; then
   exit 0
 fi
 
+FOR_RUN=false
+[[ ${1:-} == --for-run ]] && FOR_RUN=true
+$FOR_RUN || PACKAGES+=("${TEST_PACKAGES[@]}")
+
 install_packages
 command -v docker >/dev/null || die "docker CLI not found (docker.io provides /usr/bin/docker)"
 start_engine
-enable_live_restore
+if $FOR_RUN; then
+  # The run command never changes the engine's configuration; live restore is a recommendation (README).
+  live_restore_on || log "engine: live restore is off; cosmos-worker works without it (see README, Running under systemd)"
+else
+  enable_live_restore
+fi
 build_images
 
 server=$(docker_ version -f '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo '?')
 driver=$(docker_ info -f '{{.Driver}}, cgroup {{.CgroupVersion}} {{.CgroupDriver}}' 2>/dev/null || echo '?')
 echo "test-env ready in $((SECONDS - T0))s"
 echo "  engine : $server, $driver, socket $DOCKER_SOCK"
-for img in "$IMAGE_BUSYBOX" "$IMAGE_FAKE_MODEL" "$IMAGE_FAKE_COSMOS"; do
+images=("$IMAGE_BUSYBOX" "$IMAGE_FAKE_MODEL")
+$FOR_RUN || images+=("$IMAGE_FAKE_COSMOS")
+for img in "${images[@]}"; do
   docker_ image inspect -f "  image  : $img {{ printf \"%.19s\" .Id }} hash={{ printf \"%.12s\" (index .Config.Labels \"$HASH_LABEL\") }} {{.Size}} bytes" "$img"
 done

@@ -2,28 +2,6 @@ import ArgumentParser
 import CosmosAPI
 import CosmosDomain
 
-/// `cosmosctl list`: jobs in queue order, then the others.
-struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List jobs: the queue in order, then the others.")
-    @OptionGroup var globals: GlobalOptions
-    @OptionGroup var output: OutputOptions
-    @Option(help: "Only jobs in this state (queued, held, starting, running, succeeded, failed, cancelled).")
-    var state: String?
-    @Option(help: "At most this many jobs.")
-    var limit: Int?
-
-    func run() async throws {
-        var query: [(String, String)] = []
-        if let state { query.append(("state", state)) }
-        if let limit { query.append(("limit", String(limit))) }
-        let response = try await globals.withClient {
-            try await $0.send(.GET, APIPath.jobs, query: query, as: JobsResponse.self)
-        }
-        if output.json { return try Output.printJSON(response.jobs) }
-        Output.printJobs(response.jobs)
-    }
-}
-
 /// `cosmosctl show ID`: one job in detail.
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show one job.")

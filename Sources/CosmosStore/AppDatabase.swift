@@ -207,6 +207,7 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v12-gpu-usage", migrate: migrateGPUUsage)
         migrator.registerMigration("v13-state-counts", migrate: migrateStateCounts)
         migrator.registerMigration("v14-web-sessions", migrate: migrateWebSessions)
+        migrator.registerMigration("v15-listing-index", migrate: migrateListingIndex)
         return migrator
     }
 }

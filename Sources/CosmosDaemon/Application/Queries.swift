@@ -81,13 +81,6 @@ struct Queries: Sendable {
         return view
     }
 
-    /// `list`: the queue in order, then every other job (only the viewer's own with `[access] private`).
-    func jobs(state: JobState?, limit: Int?, for viewer: CallerIdentity) async throws -> [JobView] {
-        let jobs = try await database.list(state: state, limit: limit, owner: access.visibleOwners(viewer))
-        let reasons = try await pendingReasons(for: jobs.map(\.job))
-        return jobs.map { $0.view(pendingReason: reasons($0)) }
-    }
-
     /// Views of jobs a command returned.
     func views(_ jobs: [RankedJob]) async throws -> [JobView] {
         let reasons = try await pendingReasons(for: jobs.map(\.job))

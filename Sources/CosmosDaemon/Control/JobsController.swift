@@ -76,32 +76,89 @@ struct JobsController: Sendable {
         }
     }
 
-    /// `GET /v1/jobs?state=S&limit=N`.
+    /// `GET /v1/jobs?state=S&owner=U&batch=B&since=T&limit=N[&format=jsonl]`: the list, streamed as it is read.
+    ///
+    /// The answer is `{"jobs": [...]}` as before, or with `format=jsonl` one job object a line; either way the
+    /// daemon writes each chunk of rows as the store reads it and holds no more than that.
     func list(_ request: Request, context: some ControlContext) async throws -> Response {
-        var state: JobState?
-        if let text = request.uri.queryParameters.get("state") {
-            guard let value = JobState(rawValue: text) else {
-                let states = JobState.allCases.map(\.rawValue).joined(separator: ", ")
-                throw InvalidRequest(field: "state", reason: "unknown state \"\(text)\"; use one of \(states)")
-            }
-            state = value
-        }
+        let query = request.uri.queryParameters
+        let filter = try Self.listFilter(request)
         var limit: Int?
-        if let text = request.uri.queryParameters.get("limit") {
+        if let text = query.get("limit") {
             guard let value = Int(text), value >= 0 else {
                 throw InvalidRequest(field: "limit", reason: "must be a whole number >= 0 (got \"\(text)\")")
             }
             limit = value
         }
-        return try Response.json(
-            JobsResponse(
-                jobs: try await queries.jobs(
-                    state: state,
-                    limit: limit,
-                    for: try await context.caller().identity
-                )
-            )
+        let format = query.get("format") ?? "json"
+        guard format == "json" || format == "jsonl" else {
+            throw InvalidRequest(field: "format", reason: "must be json or jsonl (got \"\(format)\")")
+        }
+        let viewer = try await context.caller().identity
+        let (queries, most) = (self.queries, limit)
+        var headers = HTTPFields()
+        headers[.contentType] = format == "jsonl" ? "application/x-ndjson" : "application/json"
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: ResponseBody { writer in
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                var first = true
+                if format == "json" { try await writer.write(ByteBuffer(string: "{\"jobs\":[")) }
+                try await queries.streamJobs(filter: filter, limit: most, for: viewer) { views in
+                    var buffer = ByteBuffer()
+                    for view in views {
+                        if format == "jsonl" {
+                            buffer.writeBytes(try encoder.encode(view))
+                            buffer.writeString("\n")
+                        } else {
+                            if !first { buffer.writeString(",") }
+                            buffer.writeBytes(try encoder.encode(view))
+                        }
+                        first = false
+                    }
+                    try await writer.write(buffer)
+                }
+                if format == "json" { try await writer.write(ByteBuffer(string: "]}")) }
+                try await writer.finish(nil)
+            }
         )
+    }
+
+    /// The list's filters from the query: `state`, `owner` (a uid or a user name), `batch`, `since` (RFC 3339).
+    static func listFilter(_ request: Request) throws -> JobListFilter {
+        let query = request.uri.queryParameters
+        var filter = JobListFilter()
+        if let text = query.get("state") {
+            guard let value = JobState(rawValue: text) else {
+                let states = JobState.allCases.map(\.rawValue).joined(separator: ", ")
+                throw InvalidRequest(field: "state", reason: "unknown state \"\(text)\"; use one of \(states)")
+            }
+            filter.state = value
+        }
+        if let text = query.get("owner") {
+            guard let uid = Int(text) ?? AccessPolicy.userID(name: text).map(Int.init) else {
+                throw InvalidRequest(field: "owner", reason: "no user \"\(text)\" here; give a user name or a uid")
+            }
+            filter.owner = uid
+        }
+        if let text = query.get("batch") {
+            guard JobID.isWellFormed(text) else {
+                throw InvalidRequest(field: "batch", reason: "\"\(text)\" is not a batch id")
+            }
+            filter.batch = text
+        }
+        if let text = query.get("since") {
+            guard let date = Timestamp.parse(text) else {
+                throw InvalidRequest(
+                    field: "since",
+                    reason: "is not an RFC 3339 time such as 2026-12-01T00:00:00.000Z (got \"\(text)\")"
+                )
+            }
+            filter.since = date
+        }
+        return filter
     }
 
     /// `GET /v1/jobs/:id/logs[?follow=true]`: the log file, and with `follow` what is appended until the job ends.

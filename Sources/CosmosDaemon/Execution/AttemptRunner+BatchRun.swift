@@ -161,6 +161,7 @@ extension AttemptRunner {
             fields["items"] = "\(children.map { "\($0.batchIndex ?? -1)=\($0.state.rawValue)" }.joined(separator: ","))"
             logger.info("batch run ended", metadata: fields)
         }
+        onRecorded()
         try? await engine.remove(containerID)
     }
 

@@ -20,6 +20,9 @@ struct AttemptRunner: Sendable {
     var configuration: DaemonConfiguration { live.current }
     let logger: Logger
     let statistics: DaemonStatistics
+    /// Called once the attempt's end is recorded (its GPUs are free), before the container is removed: the
+    /// scheduler can start the next job while the engine removes this one.
+    var onRecorded: @Sendable () -> Void = {}
 
     var metadata: Logger.Metadata {
         var fields: Logger.Metadata = [
@@ -37,8 +40,8 @@ struct AttemptRunner: Sendable {
     func run(adopting: Bool) async {
         do {
             let engine = try executor.engine(for: job.host)
-            guard let containerID = try await prepare(engine: engine, adopting: adopting) else { return }
-            let exit = try await supervise(containerID, engine: engine)
+            guard let (containerID, fresh) = try await prepare(engine: engine, adopting: adopting) else { return }
+            let exit = try await supervise(containerID, engine: engine, fresh: fresh)
             try await collect(exit: exit, containerID: containerID, engine: engine)
         } catch is CancellationError {
             logger.debug("runner cancelled; leaving the container", metadata: metadata)
@@ -123,8 +126,9 @@ struct AttemptRunner: Sendable {
 
     // MARK: Steps
 
-    /// Creates (or finds) and starts the container; nil when the job was cancelled before it ran.
-    private func prepare(engine: any ContainerEngine, adopting: Bool) async throws -> String? {
+    /// Creates (or finds) and stages the container; nil when the job was cancelled before it ran. `fresh`: this
+    /// call created it, so it is known to be created and not started.
+    private func prepare(engine: any ContainerEngine, adopting: Bool) async throws -> (id: String, fresh: Bool)? {
         var details: EngineContainer?
         if adopting {
             do {
@@ -138,7 +142,7 @@ struct AttemptRunner: Sendable {
                     "cannot reach the engine to adopt the job; waiting",
                     metadata: metadata.merging(["error": "\(error)"]) { $1 }
                 )
-                return job.containerName
+                return (job.containerName, false)
             }
             if let details, !labelsMatch(details) {
                 throw ExecutorError.foreignContainer(name: job.containerName, labels: details.labels)
@@ -153,12 +157,23 @@ struct AttemptRunner: Sendable {
                 return nil
             }
         }
+        var fresh = false
         if details == nil {
             let config = try await executor.containerConfig(for: job)
             do {
                 let id = try await engine.create(name: job.containerName, config: config)
                 FaultInjection.hit(.afterCreate)
-                details = try await engine.inspect(id)
+                // Just created: nothing to ask the engine (an inspect here cost a round trip per job).
+                details = EngineContainer(
+                    id: id,
+                    name: job.containerName,
+                    labels: [:],
+                    status: .created,
+                    exitCode: 0,
+                    oomKilled: false,
+                    error: ""
+                )
+                fresh = true
             } catch EngineError.conflict {
                 // A create whose answer was lost: adopt the container if it is ours, never make a second.
                 let existing = try await engine.inspect(job.containerName)
@@ -174,7 +189,7 @@ struct AttemptRunner: Sendable {
             if details.status == .running {
                 _ = try await database.markRunning(job.id, attempt: job.attempts, containerID: details.id)
             }
-            return details.id
+            return (details.id, false)
         }
         do {
             let items = job.shape == .batchParent ? try await runItems() : nil
@@ -197,21 +212,29 @@ struct AttemptRunner: Sendable {
             await record(.cancelledBeforeStart)
             return nil
         }
-        return details.id
+        return (details.id, fresh)
     }
 
     /// Starts the container if needed, follows its logs and waits for its end.
     ///
     /// If the connection to the engine drops (an engine restart, a network blip), it waits for the
     /// engine and looks again instead of failing the job: the container is adopted where it stands.
-    private func supervise(_ containerID: String, engine: any ContainerEngine) async throws -> Exit {
+    private func supervise(_ containerID: String, engine: any ContainerEngine, fresh: Bool) async throws -> Exit {
         let logPath = JobLogFile.path(for: job.id, in: configuration.logsDirectory)
         var engineFailures = 0
         var report = RunnerReport()
+        // A container this runner just created is known to be created; after any failure, ask the engine.
+        var known: EngineContainer.Status? = fresh ? .created : nil
         while true {
             do {
-                let current = try await engine.inspect(containerID)
-                if current.status == .created {
+                let status: EngineContainer.Status
+                if let known {
+                    status = known
+                } else {
+                    status = try await engine.inspect(containerID).status
+                }
+                known = nil
+                if status == .created {
                     let wait = try await engine.registerWait(containerID, condition: .nextExit)
                     try await engine.start(containerID)
                     FaultInjection.hit(.afterStart)
@@ -227,7 +250,7 @@ struct AttemptRunner: Sendable {
                     try await followLogs(containerID, engine: engine, path: logPath, header: true, report: &report) {
                         try await wait.result()
                     }
-                } else if current.status == .running {
+                } else if status == .running {
                     let wait = try await engine.registerWait(containerID, condition: .notRunning)
                     try await followLogs(containerID, engine: engine, path: logPath, header: false, report: &report) {
                         try await wait.result()
@@ -325,7 +348,9 @@ struct AttemptRunner: Sendable {
     /// Whether the container is gone; after a SIGKILL exit, looks for up to a second (a forced removal
     /// kills first and removes a moment later).
     func containerVanished(_ containerID: String, engine: any ContainerEngine, killed: Bool) async -> Bool {
-        let deadline = ContinuousClock.now + (killed ? .seconds(1) : .zero)
+        // A container removed behind the daemon's back was killed first (`docker rm -f`): only then look.
+        guard killed else { return false }
+        let deadline = ContinuousClock.now + .seconds(1)
         repeat {
             do {
                 _ = try await engine.inspect(containerID)
@@ -354,6 +379,7 @@ struct AttemptRunner: Sendable {
             fields["exit_code"] = "\(updated.exitCode.map(String.init) ?? "")"
             fields["verdict"] = "\(verdict)"
             logger.info("job attempt ended", metadata: fields)
+            onRecorded()
         } catch {
             logger.error("recording an attempt failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }

@@ -317,7 +317,7 @@ final class Scheduler: Service, Sendable {
         let key = Self.runnerKey(job)
         let inserted = state.withLock { $0.running.insert(key).inserted }
         guard inserted else { return }
-        let runner = AttemptRunner(
+        var runner = AttemptRunner(
             job: job,
             database: database,
             executor: executor,
@@ -325,6 +325,8 @@ final class Scheduler: Service, Sendable {
             logger: logger,
             statistics: statistics
         )
+        // The GPUs are free once the end is recorded: promote the next job while the engine removes this one.
+        runner.onRecorded = { [weak self] in self?.wake() }
         group.addTask {
             await runner.run(adopting: adopting)
             self.state.withLock { _ = $0.running.remove(key) }

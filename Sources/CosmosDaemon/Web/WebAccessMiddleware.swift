@@ -28,7 +28,13 @@ struct WebAccessMiddleware: RouterMiddleware {
         if let id = request.cookies[Self.cookie]?.value, !id.isEmpty {
             context.session = try await database.webSession(id)
         }
-        var response = try await answer(request, context: context, next: next)
+        var response: Response
+        do {
+            response = try await answer(request, context: context, next: next)
+        } catch let error as any HTTPResponseError {
+            // Refusals carry the same headers as pages.
+            response = try error.response(from: request, context: context)
+        }
         Self.secure(&response.headers)
         return response
     }

@@ -45,7 +45,7 @@
   }
   function schedule() {
     if (timer) return;
-    timer = setTimeout(() => { timer = null; refresh(); }, 150);
+    timer = setTimeout(() => { timer = null; refresh(); }, 300);
   }
 
   // The event stream. EventSource reconnects by itself and resumes with Last-Event-ID; after a

@@ -1,0 +1,131 @@
+import CosmosDomain
+import Foundation
+import GRDB
+
+/// What `list` is narrowed to; nil fields do not narrow. Each runs in SQL.
+public struct JobListFilter: Sendable, Equatable {
+    public var state: JobState?
+    public var owner: Int?
+    public var batch: String?
+    /// Only jobs submitted at or after this time.
+    public var since: Date?
+
+    public init(state: JobState? = nil, owner: Int? = nil, batch: String? = nil, since: Date? = nil) {
+        self.state = state
+        self.owner = owner
+        self.batch = batch
+        self.since = since
+    }
+
+    /// Whether any field narrows (queue positions then count the jobs between the rows listed).
+    var narrows: Bool { state != nil || owner != nil || batch != nil || since != nil }
+
+    /// The SQL conditions and their arguments, without the state.
+    func conditions() -> (sql: String, arguments: StatementArguments) {
+        var parts: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let state {
+            parts.append("state = ?")
+            arguments.append(state.rawValue)
+        }
+        if let owner {
+            parts.append("owner_uid = ?")
+            arguments.append(owner)
+        }
+        if let batch {
+            parts.append("batch_id = ?")
+            arguments.append(batch)
+        }
+        if let since {
+            parts.append("created_at >= ?")
+            arguments.append(since)
+        }
+        return (parts.map { " AND " + $0 }.joined(), StatementArguments(arguments))
+    }
+}
+
+extension AppDatabase {
+    /// The `(created_at, id)` index the listing of jobs outside the queue walks.
+    static func migrateListingIndex(_ db: Database) throws {
+        try db.execute(sql: "CREATE INDEX job_created ON job(created_at, id)")
+    }
+
+    /// Hands `body` the jobs `filter` selects, `chunk` at a time and at most `limit`, in `list` order: the queue
+    /// by position, then every other job by submission.
+    ///
+    /// Every chunk is read from one snapshot of the database, so the whole listing is consistent, however long
+    /// the caller takes to send a chunk on; only one chunk is in memory at a time. Queue positions are those in
+    /// the whole queue, whatever the filter.
+    public func streamJobs(
+        filter: JobListFilter,
+        limit: Int? = nil,
+        chunk: Int = 500,
+        _ body: ([RankedJob]) async throws -> Void
+    ) async throws {
+        let snapshot = try writer.makeSnapshot()
+        var remaining = limit ?? Int.max
+        let (narrowed, arguments) = filter.conditions()
+        if filter.state?.isInQueue ?? true {
+            var previous: RankedJob?
+            while remaining > 0 {
+                let (after, take) = (previous, min(chunk, remaining))
+                let rows = try await snapshot.read { db -> [RankedJob] in
+                    var sql = "SELECT * FROM \(queueTable) WHERE \(inQueue)\(narrowed)"
+                    var values = arguments
+                    if let after {
+                        sql += " AND (priority < ? OR (priority = ? AND seq > ?))"
+                        values += [after.job.priority, after.job.priority, after.job.seq]
+                    }
+                    sql += " ORDER BY priority DESC, seq LIMIT ?"
+                    values += [take]
+                    let jobs = try JobRecord.fetchAll(db, sql: sql, arguments: values)
+                    return try Self.positioned(db, jobs, after: after, narrowed: filter.narrows)
+                }
+                guard let last = rows.last else { break }
+                try await body(rows)
+                remaining -= rows.count
+                previous = last
+                if rows.count < chunk { break }
+            }
+        }
+        guard filter.state.map({ !$0.isInQueue }) ?? true else { return }
+        var cursor: (createdAt: Date, id: String)?
+        while remaining > 0 {
+            let (after, take) = (cursor, min(chunk, remaining))
+            let rows = try await snapshot.read { db -> [JobRecord] in
+                var sql = "SELECT * FROM job INDEXED BY job_created WHERE NOT (\(inQueue))\(narrowed)"
+                var values = arguments
+                if let after {
+                    sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
+                    values += [after.createdAt, after.createdAt, after.id]
+                }
+                sql += " ORDER BY created_at, id LIMIT ?"
+                values += [take]
+                return try JobRecord.fetchAll(db, sql: sql, arguments: values)
+            }
+            guard let last = rows.last else { break }
+            try await body(rows.map { RankedJob(job: $0, position: nil) })
+            remaining -= rows.count
+            cursor = (last.createdAt, last.id)
+            if rows.count < chunk { break }
+        }
+    }
+
+    /// Queue rows in order with their positions, going on from `after` (the last row of the previous chunk).
+    static func positioned(_ db: Database, _ jobs: [JobRecord], after: RankedJob?, narrowed: Bool) throws
+        -> [RankedJob]
+    {
+        var previous = after
+        return try jobs.map { job in
+            let position: Int
+            if let previous, let at = previous.position {
+                position = at + 1 + (narrowed ? try jobsBetween(db, previous.job, job) : 0)
+            } else {
+                position = try jobsAhead(db, priority: job.priority, seq: job.seq) + 1
+            }
+            let ranked = RankedJob(job: job, position: position)
+            previous = ranked
+            return ranked
+        }
+    }
+}
