@@ -151,6 +151,7 @@ let package = Package(
 
         .testTarget(name: "CosmosDomainTests", dependencies: ["CosmosDomain"]),
         .testTarget(name: "TarArchiveTests", dependencies: ["TarArchive"]),
+        .testTarget(name: "CosmosCtlTests", dependencies: ["CosmosCtl", "CosmosAPI", "CosmosDomain"]),
         .testTarget(
             name: "CosmosDaemonTests",
             dependencies: [

@@ -105,12 +105,9 @@ struct JobListPrinter {
         guard !line.isEmpty else { return }
         switch mode {
         case .json:
-            let job = try JSONDecoder().decode(JobView.self, from: Data(line))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let text = String(decoding: try encoder.encode(job), as: UTF8.self)
-                .split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
-            print(count == 0 ? "[\n" + text : ",\n" + text, terminator: "")
+            // The daemon's compact object (keys sorted), laid out as `Output.printJSON` lays out an array.
+            let text = String(decoding: PrettyJSON.format(line, level: 1), as: UTF8.self)
+            print(count == 0 ? "[\n  " + text : ",\n  " + text, terminator: "")
         case .table:
             let job = try JSONDecoder().decode(JobView.self, from: Data(line))
             let row = [

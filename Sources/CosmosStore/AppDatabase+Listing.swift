@@ -70,15 +70,26 @@ extension AppDatabase {
             while remaining > 0 {
                 let (after, take) = (previous, min(chunk, remaining))
                 let rows = try await snapshot.read { db -> [RankedJob] in
-                    var sql = "SELECT * FROM \(queueTable) WHERE \(inQueue)\(narrowed)"
-                    var values = arguments
-                    if let after {
-                        sql += " AND (priority < ? OR (priority = ? AND seq > ?))"
-                        values += [after.job.priority, after.job.priority, after.job.seq]
+                    let select = "SELECT * FROM \(queueTable) WHERE \(inQueue)\(narrowed)"
+                    guard let after else {
+                        let sql = select + " ORDER BY priority DESC, seq LIMIT ?"
+                        let jobs = try JobRecord.fetchAll(db, sql: sql, arguments: arguments + [take])
+                        return try Self.positioned(db, jobs, after: nil, narrowed: filter.narrows)
                     }
-                    sql += " ORDER BY priority DESC, seq LIMIT ?"
-                    values += [take]
-                    let jobs = try JobRecord.fetchAll(db, sql: sql, arguments: values)
+                    // Two range reads on the index (an OR of both would make SQLite walk it from the start):
+                    // the rest of the last row's level, then the levels below it.
+                    var jobs = try JobRecord.fetchAll(
+                        db,
+                        sql: select + " AND priority = ? AND seq > ? ORDER BY seq LIMIT ?",
+                        arguments: arguments + [after.job.priority, after.job.seq, take]
+                    )
+                    if jobs.count < take {
+                        jobs += try JobRecord.fetchAll(
+                            db,
+                            sql: select + " AND priority < ? ORDER BY priority DESC, seq LIMIT ?",
+                            arguments: arguments + [after.job.priority, take - jobs.count]
+                        )
+                    }
                     return try Self.positioned(db, jobs, after: after, narrowed: filter.narrows)
                 }
                 guard let last = rows.last else { break }
@@ -96,8 +107,9 @@ extension AppDatabase {
                 var sql = "SELECT * FROM job INDEXED BY job_created WHERE NOT (\(inQueue))\(narrowed)"
                 var values = arguments
                 if let after {
-                    sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
-                    values += [after.createdAt, after.createdAt, after.id]
+                    // A row value: SQLite seeks the (created_at, id) index to it.
+                    sql += " AND (created_at, id) > (?, ?)"
+                    values += [after.createdAt, after.id]
                 }
                 sql += " ORDER BY created_at, id LIMIT ?"
                 values += [take]
