@@ -29,6 +29,8 @@ struct MetricsService: Service {
             do {
                 cursor = try await countEvents(after: cursor)
                 usageCursor = try await countUsage(after: usageCursor)
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("metrics could not read the event log", metadata: ["error": "\(error)"])
             }
