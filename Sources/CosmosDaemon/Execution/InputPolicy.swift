@@ -30,19 +30,14 @@ struct CallerIdentity: Sendable, Equatable {
 
     /// A user's groups from the password and group databases (for checks made on the user's behalf later).
     static func lookup(uid: UInt32) -> CallerIdentity {
-        var password = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16 * 1024)
-        guard getpwuid_r(uid, &password, &buffer, buffer.count, &result) == 0, result != nil,
-            let name = password.pw_name
-        else { return CallerIdentity(uid: uid, groups: []) }
+        guard let user = AccessPolicy.passwordEntry(uid: uid) else { return CallerIdentity(uid: uid, groups: []) }
         var count: Int32 = 64
         var groups = [gid_t](repeating: 0, count: Int(count))
-        if getgrouplist(name, password.pw_gid, &groups, &count) < 0 {
+        if getgrouplist(user.name, user.gid, &groups, &count) < 0 {
             groups = [gid_t](repeating: 0, count: Int(count))
-            _ = getgrouplist(name, password.pw_gid, &groups, &count)
+            _ = getgrouplist(user.name, user.gid, &groups, &count)
         }
-        return CallerIdentity(uid: uid, groups: Set(groups.prefix(Int(max(0, count)))).union([password.pw_gid]))
+        return CallerIdentity(uid: uid, groups: Set(groups.prefix(Int(max(0, count)))).union([user.gid]))
     }
 }
 

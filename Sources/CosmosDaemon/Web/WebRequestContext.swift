@@ -24,9 +24,8 @@ struct WebRequestContext: ControlContext {
         guard let session else {
             throw APIError(.unauthorized, "no_session", "log in first: run `cosmosctl web` and open the URL it prints")
         }
-        let identity = CallerIdentity.lookup(uid: session.uid)
-        let gid = AccessPolicy.primaryGroup(uid: session.uid) ?? identity.groups.min() ?? UInt32.max
-        // pid 0: there is no process; the groups come from the user and group databases.
+        // pid 0: there is no process, so `identity` takes the groups from the user and group databases.
+        let gid = AccessPolicy.primaryGroup(uid: session.uid) ?? UInt32.max
         return PeerCredentials(pid: 0, uid: session.uid, gid: gid)
     }
 
