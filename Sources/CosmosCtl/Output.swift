@@ -27,20 +27,6 @@ enum Output {
         for row in rows { print(line(row)) }
     }
 
-    /// The job table's columns.
-    static func printJobs(_ jobs: [JobView]) {
-        printTable(
-            header: ["POS", "ID", "NAME", "STATE", "PRI", "GPUS", "HOST", "IMAGE", "REASON"],
-            rows: jobs.map { job in
-                [
-                    job.position.map(String.init) ?? "-", job.id, job.name ?? "-", job.state.rawValue,
-                    String(job.priority), String(job.gpus), job.host ?? "-", job.image,
-                    job.pendingReason ?? job.reason ?? "",
-                ]
-            }
-        )
-    }
-
     /// The host table's columns.
     static func printHosts(_ hosts: [HostView]) {
         printTable(

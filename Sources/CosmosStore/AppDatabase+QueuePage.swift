@@ -9,19 +9,6 @@ public struct JobPage: Sendable, Equatable {
     public var total: Int
 }
 
-/// What a dashboard page of jobs is narrowed to; nil fields do not narrow.
-public struct JobPageFilter: Sendable, Equatable {
-    public var state: JobState?
-    public var owner: Int?
-    public var batch: String?
-
-    public init(state: JobState? = nil, owner: Int? = nil, batch: String? = nil) {
-        self.state = state
-        self.owner = owner
-        self.batch = batch
-    }
-}
-
 extension AppDatabase {
     /// Jobs `offset ..< offset + limit` under `filter`, read in one transaction.
     ///
@@ -29,30 +16,16 @@ extension AppDatabase {
     /// its position in the whole queue; other states list newest first. The queue is walked on its index, so the
     /// first page costs the same at any length; positions after a filter cost a count over the span the page
     /// covers.
-    public func jobPage(filter: JobPageFilter, offset: Int, limit: Int) async throws -> JobPage {
+    public func jobPage(filter: JobListFilter, offset: Int, limit: Int) async throws -> JobPage {
         try await writer.read { db in
-            var conditions: [String] = []
-            var arguments: [any DatabaseValueConvertible] = []
-            if let owner = filter.owner {
-                conditions.append("owner_uid = ?")
-                arguments.append(owner)
-            }
-            if let batch = filter.batch {
-                conditions.append("batch_id = ?")
-                arguments.append(batch)
-            }
-            let inQueueState = filter.state.map(\.isInQueue) ?? true
-            if inQueueState {
-                if let state = filter.state {
-                    conditions.append("state = ?")
-                    arguments.append(state.rawValue)
-                }
-                let narrowed = conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND ")
+            let (narrowed, arguments) = filter.conditions()
+            let page = arguments + [max(limit, 0), max(offset, 0)]
+            if filter.state?.isInQueue ?? true {
                 let total =
                     try Int.fetchOne(
                         db,
                         sql: "SELECT COUNT(*) FROM \(queueTable) WHERE \(inQueue)\(narrowed)",
-                        arguments: StatementArguments(arguments)
+                        arguments: arguments
                     ) ?? 0
                 let rows = try JobRecord.fetchAll(
                     db,
@@ -60,51 +33,28 @@ extension AppDatabase {
                         SELECT * FROM \(queueTable) WHERE \(inQueue)\(narrowed)
                         ORDER BY priority DESC, seq LIMIT ? OFFSET ?
                         """,
-                    arguments: StatementArguments(arguments + [max(limit, 0), max(offset, 0)])
+                    arguments: page
                 )
                 return JobPage(
-                    jobs: try Self.ranked(db, rows, narrowed: !narrowed.isEmpty, offset: offset),
+                    jobs: try Self.positioned(db, rows, after: nil, narrowed: filter.narrows),
                     total: total
                 )
             }
-            conditions.append("state = ?")
-            arguments.append(filter.state?.rawValue ?? "")
-            let narrowed = conditions.joined(separator: " AND ")
             let total =
                 try Int.fetchOne(
                     db,
-                    sql: "SELECT COUNT(*) FROM job WHERE \(narrowed)",
-                    arguments: StatementArguments(arguments)
+                    sql: "SELECT COUNT(*) FROM job WHERE NOT (\(inQueue))\(narrowed)",
+                    arguments: arguments
                 )
                 ?? 0
             let rows = try JobRecord.fetchAll(
                 db,
-                sql: "SELECT * FROM job WHERE \(narrowed) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                arguments: StatementArguments(arguments + [max(limit, 0), max(offset, 0)])
+                sql:
+                    "SELECT * FROM job WHERE NOT (\(inQueue))\(narrowed) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: page
             )
             return JobPage(jobs: rows.map { RankedJob(job: $0, position: nil) }, total: total)
         }
-    }
-
-    /// Queue rows in order with their positions: `offset + 1 ...` when nothing was filtered out, else the first
-    /// row's rank and, for each next row, the jobs between it and the one before.
-    static func ranked(_ db: Database, _ rows: [JobRecord], narrowed: Bool, offset: Int) throws -> [RankedJob] {
-        guard narrowed else {
-            return rows.enumerated().map { RankedJob(job: $1, position: offset + $0 + 1) }
-        }
-        var result: [RankedJob] = []
-        var previous: (job: JobRecord, position: Int)?
-        for job in rows {
-            let position: Int
-            if let previous {
-                position = previous.position + 1 + (try jobsBetween(db, previous.job, job))
-            } else {
-                position = try jobsAhead(db, priority: job.priority, seq: job.seq) + 1
-            }
-            result.append(RankedJob(job: job, position: position))
-            previous = (job, position)
-        }
-        return result
     }
 
     /// Queued and held jobs strictly between `first` and `second` (in queue order, `first` ahead).

@@ -115,16 +115,16 @@ struct UsageStoreTests {
         for index in 0..<20 { specs.append(JobSpec(name: "j\(index)", image: "img", priority: index % 3 == 0 ? 5 : 0)) }
         let mine = try await db.database.submit(Array(specs.prefix(10)), ownerUID: 1)
         _ = try await db.database.submit(Array(specs.suffix(10)), ownerUID: 2)
-        let all = try await db.database.jobPage(filter: JobPageFilter(), offset: 0, limit: 100)
+        let all = try await db.database.jobPage(filter: JobListFilter(), offset: 0, limit: 100)
         #expect(all.total == 20 && all.jobs.map(\.position) == (1...20).map { $0 })
         let positions = Dictionary(uniqueKeysWithValues: all.jobs.map { ($0.job.id, $0.position) })
-        let owned = try await db.database.jobPage(filter: JobPageFilter(owner: 1), offset: 0, limit: 100)
+        let owned = try await db.database.jobPage(filter: JobListFilter(owner: 1), offset: 0, limit: 100)
         #expect(owned.total == 10 && Set(owned.jobs.map(\.job.id)) == Set(mine.map(\.job.id)))
         for job in owned.jobs { #expect(job.position == positions[job.job.id], "\(job.job.name ?? "")") }
-        let second = try await db.database.jobPage(filter: JobPageFilter(owner: 1), offset: 4, limit: 3)
+        let second = try await db.database.jobPage(filter: JobListFilter(owner: 1), offset: 4, limit: 3)
         #expect(second.jobs.map(\.job.id) == owned.jobs[4..<7].map(\.job.id))
         #expect(second.jobs.map(\.position) == owned.jobs[4..<7].map(\.position))
-        let page = try await db.database.jobPage(filter: JobPageFilter(), offset: 18, limit: 5)
+        let page = try await db.database.jobPage(filter: JobListFilter(), offset: 18, limit: 5)
         #expect(page.jobs.map(\.position) == [19, 20])
     }
 }

@@ -141,7 +141,7 @@ struct DashboardController: Sendable {
     func queuePage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let viewer = try await viewer(context)
         let query = request.uri.queryParameters
-        var filter = JobPageFilter()
+        var filter = JobListFilter()
         if let text = query.get("state"), !text.isEmpty {
             guard let state = JobState(rawValue: text) else {
                 return pages.message(
