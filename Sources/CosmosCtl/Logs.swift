@@ -85,8 +85,8 @@ struct Wait: AsyncParsableCommand {
     @Argument(help: "Job ids.") var ids: [String]
     @Option(help: "Give up after this many seconds.") var timeout: Double?
 
-    /// The jobs as they are now.
-    func views(_ client: ControlClient) async throws -> [JobView] {
+    /// The jobs `ids` names, as they are now, in that order.
+    func views(_ client: ControlClient, _ ids: some Sequence<String>) async throws -> [JobView] {
         var jobs: [JobView] = []
         for id in ids { jobs.append(try await client.send(.GET, APIPath.job(id), as: JobView.self)) }
         return jobs
@@ -98,17 +98,27 @@ struct Wait: AsyncParsableCommand {
         let jobs = try await globals.withClient { client in
             // Where the log stands now, then the jobs' state: any change after that comes on the stream.
             let since = try await client.send(.GET, APIPath.status, as: StatusView.self).eventSeq
-            let jobs = try await views(client)
-            if jobs.allSatisfy({ $0.state.isTerminal }) { return jobs }
-            let filters = ids.map { ("job", $0) }
+            let first = try await views(client, ids)
+            let order = first.map(\.id)
+            let pending = Set(first.filter { !$0.state.isTerminal }.map(\.id))
+            if pending.isEmpty { return first }
+            let filters = pending.sorted().map { ("job", $0) }
             return try await withThrowingTaskGroup(of: [JobView]?.self) { group in
                 group.addTask {
-                    var latest: [JobView] = []
-                    try await client.followEvents(filters, since: since) { _ in
-                        latest = try await views(client)
-                        return latest.allSatisfy { $0.state.isTerminal }
+                    var latest = Dictionary(first.map { ($0.id, $0) }) { $1 }
+                    var pending = pending
+                    try await client.followEvents(filters, since: since) { message in
+                        // Only the waited-for jobs a message names are read again (reading every job on every
+                        // message made a wait for N jobs cost N² requests); one that names no job (a resync)
+                        // reads them all.
+                        let named = Self.jobIDs(in: message)
+                        for job in try await views(client, named.isEmpty ? pending : named.intersection(pending)) {
+                            latest[job.id] = job
+                            if job.state.isTerminal { pending.remove(job.id) }
+                        }
+                        return pending.isEmpty
                     }
-                    return latest
+                    return order.compactMap { latest[$0] }
                 }
                 if let deadline {
                     group.addTask {
@@ -131,5 +141,15 @@ struct Wait: AsyncParsableCommand {
             for job in jobs { print("\(job.id) \(job.state.rawValue)") }
         }
         if !jobs.allSatisfy({ $0.state == .succeeded }) { throw ExitCode(1) }
+    }
+
+    /// The job ids a stream message names: an event's `job_id`, an aggregate's `job_ids`.
+    static func jobIDs(in message: ServerSentEvents.Message) -> Set<String> {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(message.data.utf8)) as? [String: Any] else {
+            return []
+        }
+        var ids = Set((object["job_ids"] as? [String]) ?? [])
+        if let id = object["job_id"] as? String { ids.insert(id) }
+        return ids
     }
 }

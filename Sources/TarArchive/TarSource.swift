@@ -2,8 +2,8 @@ import Foundation
 
 /// An entry of a streamed archive built with ``TarWriter/archiveChunks(_:chunkSize:)``.
 public enum TarSource: Sendable {
-    /// A directory; `path` may end in `/` or not.
-    case directory(path: String, mode: UInt32 = 0o755)
+    /// A directory; `path` may end in `/` or not. With `mtime` nil it gets the writer's modification time.
+    case directory(path: String, mode: UInt32 = 0o755, mtime: Date? = nil)
     /// A regular file whose (small) content is given in memory.
     case bytes(path: String, contents: [UInt8], mode: UInt32 = 0o644)
     /// A regular file read from disk in chunks, never loaded whole.

@@ -106,8 +106,8 @@ public struct TarWriter: Sendable {
         var items: [TarChunkSequence.Item] = []
         for source in sources {
             switch source {
-            case .directory(let path, let mode):
-                items.append(.inline(directoryHeader(path: path, mode: mode)))
+            case .directory(let path, let mode, let mtime):
+                items.append(.inline(directoryHeader(path: path, mode: mode, mtime: mtime)))
             case .bytes(let path, let contents, let mode):
                 let size = UInt64(contents.count)
                 items.append(

@@ -38,6 +38,37 @@ struct FakeEngineRunnerTests {
         #expect(FileManager.default.fileExists(atPath: output))
     }
 
+    @Test("a job that wrote nothing to /cosmos/out costs a stat, not an archive")
+    func nothingWritten() async throws {
+        let harness = try RunnerHarness()
+        harness.engine.setScript(.init(exitCode: 0, logLines: ["done"], outputs: [:]))
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .succeeded && stored.outputs.isEmpty)
+        let verbs = harness.engine.calls.map { $0.split(separator: " ")[0] }
+        #expect(verbs.contains("stat") && !verbs.contains("archive"), "\(verbs)")
+        let staged = try #require(harness.engine.uploads.first)
+        #expect(try Self.directoryTime("cosmos/out/", in: staged) == 0, "staged with the epoch as its time")
+    }
+
+    /// The modification time (seconds) of the directory entry `name` in a tar archive.
+    static func directoryTime(_ name: String, in archive: [UInt8]) throws -> Int? {
+        var offset = 0
+        while offset + 512 <= archive.count {
+            let header = archive[offset..<offset + 512]
+            let entry = String(decoding: header.prefix(100).prefix { $0 != 0 }, as: UTF8.self)
+            if entry.isEmpty { return nil }
+            let size = Int(String(decoding: header.dropFirst(124).prefix(11), as: UTF8.self), radix: 8) ?? 0
+            if entry == name {
+                return Int(String(decoding: header.dropFirst(136).prefix(11), as: UTF8.self), radix: 8)
+            }
+            offset += 512 + (size + 511) / 512 * 512
+        }
+        return nil
+    }
+
     @Test("a single job's progress lines set its progress, one entry per window, the last line winning")
     func progress() async throws {
         let harness = try RunnerHarness()

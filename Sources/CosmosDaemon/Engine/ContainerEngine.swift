@@ -26,6 +26,8 @@ protocol ContainerEngine: Sendable {
     func logs(_ id: String, since: Date?) async throws -> AsyncThrowingStream<LogChunk, any Error>
     /// The tar archive of `path` in the container (its single top-level entry is the base name of `path`).
     func getArchive(_ id: String, path: String) async throws -> AsyncThrowingStream<[UInt8], any Error>
+    /// The metadata of `path` in the container (no archive is made).
+    func statPath(_ id: String, path: String) async throws -> ContainerPathStat
     /// Every container, running or not, that carries all of `labels` (`key=value`).
     func list(labels: [String]) async throws -> [EngineContainerSummary]
     /// Stops the container (SIGTERM, then SIGKILL after `timeout` seconds); stopping a stopped one is no error.

@@ -54,6 +54,10 @@ struct DockerContainerEngine: ContainerEngine {
         AsyncThrowingStream(wrapping: try await mapped { try await client.getArchive(id: id, path: path) })
     }
 
+    func statPath(_ id: String, path: String) async throws -> ContainerPathStat {
+        try await mapped { try await client.statPath(id: id, path: path) }
+    }
+
     func list(labels: [String]) async throws -> [EngineContainerSummary] {
         try await mapped { try await client.listContainers(all: true, labels: labels) }.map {
             EngineContainerSummary(

@@ -27,7 +27,9 @@ extension ContainerExecutor {
         defer { for fd in descriptors { close(fd) } }
         var sources: [TarSource] = [
             .directory(path: "cosmos", mode: 0o755),
-            .directory(path: "cosmos/out", mode: 0o777),
+            // Staged with the epoch as its time: while it still has it, the job wrote nothing there (see
+            // ``collectOutputs(_:containerID:)``).
+            .directory(path: "cosmos/out", mode: 0o777, mtime: Self.untouchedOutputsTime),
             .directory(path: "cosmos/in", mode: 0o755),
             .bytes(
                 path: "cosmos/job.json",

@@ -221,13 +221,27 @@ final class ContainerExecutor: Sendable {
         return .object(spec)
     }
 
+    /// The folder a job writes its outputs into.
+    static let outputsFolder = "/cosmos/out"
+    /// The time `/cosmos/out` is staged with: while it has it, nothing was added to the folder or removed.
+    static let untouchedOutputsTime = Date(timeIntervalSince1970: 0)
+
     /// Copies `/cosmos/out/` back into `<outputs>/<job id>/`, refusing unsafe entries; returns the files.
     func collectOutputs(_ job: JobRecord, containerID: String) async throws -> [String] {
         let destination = URL(fileURLWithPath: outputsDirectory).appendingPathComponent(job.id)
         try? FileManager.default.removeItem(at: destination)
+        let engine = try engine(for: job.host)
+        // Many jobs write nothing there. The folder's time says so (it was staged with the epoch, and adding or
+        // removing an entry sets it to now) for the price of a stat; the archive costs a helper process in the
+        // engine (about 50 ms of its CPU per job). When the stat fails, the archive decides.
+        if let stat = try? await engine.statPath(containerID, path: Self.outputsFolder), stat.isDirectory,
+            stat.mtime == DockerTimestamp(Self.untouchedOutputsTime)
+        {
+            return []
+        }
         let archive: AsyncThrowingStream<[UInt8], any Error>
         do {
-            archive = try await engine(for: job.host).getArchive(containerID, path: "/cosmos/out")
+            archive = try await engine.getArchive(containerID, path: Self.outputsFolder)
         } catch let error as EngineError where EngineError.isNotFound(error) {
             return []
         }

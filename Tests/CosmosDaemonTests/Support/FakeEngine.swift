@@ -181,6 +181,14 @@ final class FakeEngine: ContainerEngine {
         }
     }
 
+    func statPath(_ id: String, path: String) async throws -> ContainerPathStat {
+        try await enter(nil, "stat \(id) \(path)")
+        let outputs = state.withLock { $0.script.outputs }
+        let mtime = outputs.isEmpty ? #""1970-01-01T00:00:00Z""# : #""2026-12-01T10:00:00.5Z""#
+        let json = #"{"name":"out","size":4096,"mode":2147484159,"mtime":"# + mtime + #","linkTarget":""}"#
+        return try JSONDecoder().decode(ContainerPathStat.self, from: Data(json.utf8))
+    }
+
     func list(labels: [String]) async throws -> [EngineContainerSummary] {
         try await enter(.list, "list")
         return state.withLock { state in
