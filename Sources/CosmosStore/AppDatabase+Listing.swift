@@ -66,25 +66,23 @@ extension AppDatabase {
         var remaining = limit ?? Int.max
         let (narrowed, arguments) = filter.conditions()
         if filter.state?.isInQueue ?? true {
-            var previous: RankedJob?
-            while remaining > 0 {
-                let (after, take) = (previous, min(chunk, remaining))
-                let rows = try await snapshot.read { db -> [RankedJob] in
+            remaining = try await Self.prefetching(limit: remaining, chunk: chunk, body) { (after: RankedJob?, take) in
+                try await snapshot.read { db -> [RankedJob] in
                     let select = "SELECT * FROM \(queueTable) WHERE \(inQueue)\(narrowed)"
                     guard let after else {
                         let sql = select + " ORDER BY priority DESC, seq LIMIT ?"
-                        let jobs = try JobRecord.fetchAll(db, sql: sql, arguments: arguments + [take])
+                        let jobs = try JobRecord.fetchAllDecodingInParallel(db, sql: sql, arguments: arguments + [take])
                         return try Self.positioned(db, jobs, after: nil, narrowed: filter.narrows)
                     }
                     // Two range reads on the index (an OR of both would make SQLite walk it from the start):
                     // the rest of the last row's level, then the levels below it.
-                    var jobs = try JobRecord.fetchAll(
+                    var jobs = try JobRecord.fetchAllDecodingInParallel(
                         db,
                         sql: select + " AND priority = ? AND seq > ? ORDER BY seq LIMIT ?",
                         arguments: arguments + [after.job.priority, after.job.seq, take]
                     )
                     if jobs.count < take {
-                        jobs += try JobRecord.fetchAll(
+                        jobs += try JobRecord.fetchAllDecodingInParallel(
                             db,
                             sql: select + " AND priority < ? ORDER BY priority DESC, seq LIMIT ?",
                             arguments: arguments + [after.job.priority, take - jobs.count]
@@ -92,35 +90,54 @@ extension AppDatabase {
                     }
                     return try Self.positioned(db, jobs, after: after, narrowed: filter.narrows)
                 }
-                guard let last = rows.last else { break }
-                try await body(rows)
-                remaining -= rows.count
-                previous = last
-                if rows.count < chunk { break }
             }
         }
-        guard filter.state.map({ !$0.isInQueue }) ?? true else { return }
-        var cursor: (createdAt: Date, id: String)?
-        while remaining > 0 {
-            let (after, take) = (cursor, min(chunk, remaining))
-            let rows = try await snapshot.read { db -> [JobRecord] in
+        guard filter.state.map({ !$0.isInQueue }) ?? true, remaining > 0 else { return }
+        _ = try await Self.prefetching(limit: remaining, chunk: chunk, body) { (after: RankedJob?, take) in
+            try await snapshot.read { db -> [RankedJob] in
                 var sql = "SELECT * FROM job INDEXED BY job_created WHERE NOT (\(inQueue))\(narrowed)"
                 var values = arguments
                 if let after {
                     // A row value: SQLite seeks the (created_at, id) index to it.
                     sql += " AND (created_at, id) > (?, ?)"
-                    values += [after.createdAt, after.id]
+                    values += [after.job.createdAt, after.job.id]
                 }
                 sql += " ORDER BY created_at, id LIMIT ?"
                 values += [take]
-                return try JobRecord.fetchAll(db, sql: sql, arguments: values)
+                return try JobRecord.fetchAllDecodingInParallel(db, sql: sql, arguments: values).map {
+                    RankedJob(job: $0, position: nil)
+                }
             }
-            guard let last = rows.last else { break }
-            try await body(rows.map { RankedJob(job: $0, position: nil) })
-            remaining -= rows.count
-            cursor = (last.createdAt, last.id)
-            if rows.count < chunk { break }
         }
+    }
+
+    /// Hands `body` the chunks `read` returns (each going on after the last row of the one before), at most
+    /// `limit` rows; returns how many of `limit` are left.
+    ///
+    /// The next chunk is read while `body` handles the current one, so reading rows and writing them out use two
+    /// cores; at most two chunks are in memory. When `body` throws (the client went away), the read is cancelled.
+    static func prefetching(
+        limit: Int,
+        chunk: Int,
+        _ body: ([RankedJob]) async throws -> Void,
+        read: @escaping @Sendable (_ after: RankedJob?, _ take: Int) async throws -> [RankedJob]
+    ) async throws -> Int {
+        var remaining = limit
+        let first = min(chunk, limit)
+        var next: Task<[RankedJob], any Error>? = Task { try await read(nil, first) }
+        defer { next?.cancel() }
+        while let current = next {
+            let rows = try await current.value
+            remaining -= rows.count
+            next = nil
+            guard let last = rows.last else { break }
+            if rows.count == chunk, remaining > 0 {
+                let take = min(chunk, remaining)
+                next = Task { try await read(last, take) }
+            }
+            try await body(rows)
+        }
+        return remaining
     }
 
     /// Queue rows in order with their positions, going on from `after` (the last row of the previous chunk).

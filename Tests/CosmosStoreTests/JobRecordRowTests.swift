@@ -40,4 +40,29 @@ struct JobRecordRowTests {
         record.createdAt = read.createdAt
         #expect(read == record)
     }
+
+    @Test("many rows decoded on every core come out equal and in order; a bad row fails the whole read")
+    func parallelDecoding() async throws {
+        let db = try TestDatabase()
+        let specs = (0..<1000).map { JobSpec(name: "j\($0)", image: "img", prompt: "p\($0)") }
+        _ = try await db.database.submit(specs, ownerUID: 7)
+        let (parallel, serial) = try await db.database.writer.read { db in
+            let sql = "SELECT * FROM job ORDER BY seq"
+            return (
+                try JobRecord.fetchAllDecodingInParallel(db, sql: sql, arguments: []),
+                try JobRecord.fetchAll(db, sql: sql)
+            )
+        }
+        #expect(parallel.count == 1000)
+        #expect(parallel == serial)
+        #expect(parallel.map(\.name) == specs.map(\.name))
+
+        try await db.database.writer.write { db in
+            try db.execute(sql: "UPDATE job SET spec = '{' WHERE seq = (SELECT MAX(seq) FROM job)")
+        }
+        let failed = try await db.database.writer.read { db in
+            (try? JobRecord.fetchAllDecodingInParallel(db, sql: "SELECT * FROM job ORDER BY seq", arguments: [])) == nil
+        }
+        #expect(failed)
+    }
 }
