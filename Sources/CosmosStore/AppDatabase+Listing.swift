@@ -54,8 +54,8 @@ extension AppDatabase {
     /// by position, then every other job by submission.
     ///
     /// Every chunk is read from one snapshot of the database, so the whole listing is consistent, however long
-    /// the caller takes to send a chunk on; only one chunk is in memory at a time. Queue positions are those in
-    /// the whole queue, whatever the filter.
+    /// the caller takes to send a chunk on. At most two chunks are in memory: the next is read while the caller
+    /// sends one. Queue positions are those in the whole queue, whatever the filter.
     public func streamJobs(
         filter: JobListFilter,
         limit: Int? = nil,
