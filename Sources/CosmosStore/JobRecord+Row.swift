@@ -11,60 +11,77 @@ extension JobRecord {
     /// Lists and scheduling rounds read many rows: the snake-case conversion and keyed containers cost more
     /// than the rest of a row together. `JobRecordRowTests` checks this against the Codable decoding.
     public init(row: Row) throws {
-        try self.init(row: row, spec: nil)
+        try self.init(row: row, spec: nil, columns: JobColumns(row.columnNames))
     }
 
-    /// Reads a row, taking `spec` as the job's spec when given (the caller decodes it).
-    init(row: Row, spec: JobSpec?) throws {
+    /// Reads a row whose columns are at `columns`, taking `spec` as the job's spec when given (the caller
+    /// decodes it).
+    init(row: Row, spec: JobSpec?, columns: JobColumns) throws {
         let decoder = Self.columnDecoder
+        func at(_ name: String) throws -> Int {
+            guard let index = columns.indexes[name] else { throw DatabaseError(message: "no column job.\(name)") }
+            return index
+        }
         func json<T: Decodable>(_ column: String, as type: T.Type) throws -> T {
-            guard let text = row[column] as String? else {
+            guard let text = row[try at(column)] as String? else {
                 throw DatabaseError(message: "job.\(column) is NULL")
             }
             return try decoder.decode(type, from: Data(text.utf8))
         }
         /// A list column, most often `[]` (no decoder needed then).
         func strings(_ column: String) throws -> [String] {
-            if let text = row[column] as String?, text == "[]" { return [] }
+            if let text = row[try at(column)] as String?, text == "[]" { return [] }
             return try json(column, as: [String].self)
         }
         self.init(
-            id: row["id"],
-            name: row["name"],
-            kind: row["kind"],
-            shape: row["shape"],
-            state: row["state"],
-            priority: row["priority"],
-            seq: row["seq"],
-            image: row["image"],
+            id: row[try at("id")],
+            name: row[try at("name")],
+            kind: row[try at("kind")],
+            shape: row[try at("shape")],
+            state: row[try at("state")],
+            priority: row[try at("priority")],
+            seq: row[try at("seq")],
+            image: row[try at("image")],
             spec: try spec ?? json("spec", as: JobSpec.self),
-            gpus: row["gpus"],
-            ownerUid: row["owner_uid"],
-            attempts: row["attempts"],
-            retryBase: row["retry_base"],
-            host: row["host"],
+            gpus: row[try at("gpus")],
+            ownerUid: row[try at("owner_uid")],
+            attempts: row[try at("attempts")],
+            retryBase: row[try at("retry_base")],
+            host: row[try at("host")],
             devices: try strings("devices"),
-            containerId: row["container_id"],
-            exitCode: row["exit_code"],
-            oomKilled: row["oom_killed"],
-            error: row["error"],
-            reason: row["reason"],
-            createdAt: row["created_at"],
-            startedAt: row["started_at"],
-            finishedAt: row["finished_at"],
-            notBefore: row["not_before"],
+            containerId: row[try at("container_id")],
+            exitCode: row[try at("exit_code")],
+            oomKilled: row[try at("oom_killed")],
+            error: row[try at("error")],
+            reason: row[try at("reason")],
+            createdAt: row[try at("created_at")],
+            startedAt: row[try at("started_at")],
+            finishedAt: row[try at("finished_at")],
+            notBefore: row[try at("not_before")],
             outputs: try strings("outputs"),
-            batchId: row["batch_id"],
-            parentId: row["parent_id"],
-            batchIndex: row["batch_index"],
-            heldByBatch: row["held_by_batch"],
-            progress: row["progress"],
-            loadSeconds: row["load_seconds"],
-            sourceJobId: row["source_job_id"],
-            heldByRun: row["held_by_run"],
-            enhancedPrompt: row["enhanced_prompt"],
-            gpuSeconds: row["gpu_seconds"]
+            batchId: row[try at("batch_id")],
+            parentId: row[try at("parent_id")],
+            batchIndex: row[try at("batch_index")],
+            heldByBatch: row[try at("held_by_batch")],
+            progress: row[try at("progress")],
+            loadSeconds: row[try at("load_seconds")],
+            sourceJobId: row[try at("source_job_id")],
+            heldByRun: row[try at("held_by_run")],
+            enhancedPrompt: row[try at("enhanced_prompt")],
+            gpuSeconds: row[try at("gpu_seconds")]
         )
+    }
+}
+
+/// Where each column of the job table is in a statement's rows: looked up once per statement rather than by
+/// name for every value of every row (GRDB lower-cases the name on each lookup).
+struct JobColumns {
+    let indexes: [String: Int]
+
+    init(_ names: some Sequence<String>) {
+        var indexes: [String: Int] = [:]
+        for (index, name) in names.enumerated() where indexes[name] == nil { indexes[name] = index }
+        self.indexes = indexes
     }
 }
 
@@ -81,10 +98,13 @@ extension JobRecord {
         var records: [JobRecord] = []
         var texts: [String] = []
         let placeholder = JobSpec(image: "")
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        let statement = try db.makeStatement(sql: sql)
+        let columns = JobColumns(statement.columnNames)
+        guard let specColumn = columns.indexes["spec"] else { throw DatabaseError(message: "no column job.spec") }
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
         while let row = try rows.next() {
-            guard let text = row["spec"] as String? else { throw DatabaseError(message: "job.spec is NULL") }
-            records.append(try JobRecord(row: row, spec: placeholder))
+            guard let text = row[specColumn] as String? else { throw DatabaseError(message: "job.spec is NULL") }
+            records.append(try JobRecord(row: row, spec: placeholder, columns: columns))
             texts.append(text)
         }
         let slices = min(ProcessInfo.processInfo.activeProcessorCount, texts.count / 128)

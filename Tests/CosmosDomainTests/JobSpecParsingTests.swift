@@ -178,4 +178,33 @@ struct JobSpecDependencyTests {
         let spec = try JSONDecoder().decode(JobSpec.self, from: Data(old.utf8))
         #expect(spec.after.isEmpty && spec.afterAny.isEmpty && spec.upscale == nil && spec.sourceJobID == nil)
     }
+
+    @Test("a spec is stored without its defaults and reads back equal, defaults or not")
+    func compactStorage() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let plain = JobSpec(image: "r/i:1")
+        #expect(
+            String(decoding: try encoder.encode(plain), as: UTF8.self)
+                == #"{"gpus":1,"image":"r/i:1","kind":"inference"}"#
+        )
+        #expect(try JSONDecoder().decode(JobSpec.self, from: encoder.encode(plain)) == plain)
+
+        var full = JobSpec(name: "n", image: "r/i:1", prompt: "p")
+        full.command = ["run"]
+        full.env = ["A": "1"]
+        full.gpus = 2
+        full.priority = -3
+        full.controls = ["edge": 0.5]
+        full.params = ["seed": .number(7)]
+        full.inputs = ["/data/in.mp4"]
+        full.retries = 2
+        full.memoryBytes = 1 << 30
+        full.minGPUMemoryGiB = 40
+        full.selector = [:]
+        full.after = ["aaaaaaaaaa"]
+        full.afterAny = ["bbbbbbbbbb"]
+        full.sourceJobID = "cccccccccc"
+        #expect(try JSONDecoder().decode(JobSpec.self, from: encoder.encode(full)) == full)
+    }
 }
