@@ -25,10 +25,15 @@ if ! pgrep -x munged >/dev/null; then
   runuser -u munge -- /usr/sbin/munged
 fi
 WORK=$(mktemp -d /tmp/cosmos-bench-slurm.XXXXXX)
-stop_slurm() {
-  [[ -f $WORK/slurmctld.pid ]] && kill "$(cat "$WORK/slurmctld.pid")" 2>/dev/null || true
-  [[ -f $WORK/slurmd.pid ]] && kill "$(cat "$WORK/slurmd.pid")" 2>/dev/null || true
-  sleep 1
+stop_slurm() { # stops both daemons and waits (deadline 30 s) until they are gone, so the ports are free
+  local pids=() pid deadline=$((SECONDS + 30))
+  for file in "$WORK/slurmctld.pid" "$WORK/slurmd.pid"; do
+    [[ -f $file ]] && pids+=("$(cat "$file")") && rm -f "$file"
+  done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  done
 }
 trap 'stop_slurm; [[ -n ${COSMOS_BENCH_KEEP:-} ]] || rm -rf "$WORK"' EXIT
 now() { date +%s.%N; }
