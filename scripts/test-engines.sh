@@ -241,6 +241,11 @@ start_engine() {
   # instead of starting its own ("containerd is still running", then a timeout).
   [[ -z $(engine_daemon_pids "$name") ]] || kill_leftovers "$name"
   rm -f "$xroot/containerd/containerd.pid"
+  # Callers start an engine only when its pid file names no live dockerd of this engine
+  # (dockerd_pid), so a pid file left here is stale: a dockerd killed before it could remove it
+  # (an aborted run, a reboot of the container). Its PID may since belong to another process, and
+  # dockerd refuses to start while the process it names exists ("pid file found").
+  rm -f "$(pid_file "$name")"
 
   ensure_netns "$name"
   mkdir -p "$xroot" "$data"
