@@ -28,6 +28,8 @@ public struct DockerInfo: Sendable, Equatable, Decodable {
     public var cgroupDriver: String?
     /// The storage driver, e.g. `overlay2`.
     public var driver: String?
+    /// The engine's security options, e.g. `name=seccomp,profile=default`, `name=rootless`, `name=userns`.
+    public var securityOptions: [String]
 
     enum CodingKeys: String, CodingKey {
         case name = "Name"
@@ -44,6 +46,7 @@ public struct DockerInfo: Sendable, Equatable, Decodable {
         case cgroupVersion = "CgroupVersion"
         case cgroupDriver = "CgroupDriver"
         case driver = "Driver"
+        case securityOptions = "SecurityOptions"
     }
 
     /// Decodes the engine's JSON; `Runtimes` (an object keyed by runtime name) becomes its sorted keys.
@@ -64,6 +67,14 @@ public struct DockerInfo: Sendable, Equatable, Decodable {
         self.cgroupVersion = try container.decodeIfPresent(String.self, forKey: .cgroupVersion)
         self.cgroupDriver = try container.decodeIfPresent(String.self, forKey: .cgroupDriver)
         self.driver = try container.decodeIfPresent(String.self, forKey: .driver)
+        self.securityOptions = try container.decodeIfPresent([String].self, forKey: .securityOptions) ?? []
+    }
+
+    /// Whether the engine maps container users to other host users (rootless, or `userns-remap`).
+    public var mapsUsers: Bool {
+        securityOptions.contains { option in
+            option.split(separator: ",").contains { $0 == "name=rootless" || $0 == "name=userns" }
+        }
     }
 }
 

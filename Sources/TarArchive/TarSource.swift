@@ -11,4 +11,6 @@ public enum TarSource: Sendable {
     /// With `mode` nil the entry gets 0755 if the file has any execute bit, else 0644.
     /// Its size and modification time are taken when the chunk sequence is created.
     case file(path: String, url: URL, mode: UInt32? = nil)
+    /// A symbolic link to `target`, stored as written (an extractor decides whether it is safe).
+    case symbolicLink(path: String, target: String)
 }

@@ -12,7 +12,7 @@ import Foundation
 ///
 /// Every method returns whole 512-byte blocks, so a caller can stream an archive as
 /// `fileHeader` + the file's bytes + `padding(forSize:)` for each file, then `end()`.
-/// Names longer than 100 bytes get a PAX `path=` record; sizes of 8 GiB and more get a PAX `size=` record
+/// Names longer than 100 bytes get a PAX `path=` record (link targets a `linkpath=` record); sizes of 8 GiB and more get a PAX `size=` record
 /// (and a GNU base-256 size field). Entries carry `userID`/`groupID` and empty user/group names.
 public struct TarWriter: Sendable {
     /// Owner user id written into every header.
@@ -40,6 +40,11 @@ public struct TarWriter: Sendable {
     /// The header block(s) of a regular file of `size` bytes; its content and ``padding(forSize:)`` must follow.
     public func fileHeader(path: String, size: UInt64, mode: UInt32 = 0o644, mtime: Date? = nil) -> [UInt8] {
         header(name: path, typeflag: TarHeader.TypeFlag.regular, size: size, mode: mode, mtime: mtime)
+    }
+
+    /// The header block(s) of a symbolic link to `target` (a PAX `linkpath=` record when it is over 100 bytes).
+    public func symbolicLinkHeader(path: String, target: String, mtime: Date? = nil) -> [UInt8] {
+        header(name: path, typeflag: TarHeader.TypeFlag.symbolicLink, size: 0, mode: 0o777, mtime: mtime, link: target)
     }
 
     /// The zero bytes that round a file of `size` bytes up to a whole number of blocks.
@@ -118,6 +123,8 @@ public struct TarWriter: Sendable {
                 let entryMode = mode ?? (info.executable ? 0o755 : 0o644)
                 let header = fileHeader(path: path, size: info.size, mode: entryMode, mtime: info.mtime)
                 items.append(.file(header: header, url: url, size: info.size))
+            case .symbolicLink(let path, let target):
+                items.append(.inline(symbolicLinkHeader(path: path, target: target)))
             }
         }
         return TarChunkSequence(
@@ -149,11 +156,21 @@ public struct TarWriter: Sendable {
     }
 
     /// The header block, preceded by a PAX extended header when the name or size does not fit ustar.
-    private func header(name: String, typeflag: UInt8, size: UInt64, mode: UInt32, mtime: Date?) -> [UInt8] {
+    private func header(
+        name: String,
+        typeflag: UInt8,
+        size: UInt64,
+        mode: UInt32,
+        mtime: Date?,
+        link: String = ""
+    ) -> [UInt8] {
         let seconds = Self.seconds(mtime ?? modificationTime)
         var records: [UInt8] = []
         if name.utf8.count > 100 {
             records += TarHeader.paxRecord(key: "path", value: name)
+        }
+        if link.utf8.count > 100 {
+            records += TarHeader.paxRecord(key: "linkpath", value: link)
         }
         if size > TarHeader.maxOctalSize {
             records += TarHeader.paxRecord(key: "size", value: String(size))
@@ -183,7 +200,8 @@ public struct TarWriter: Sendable {
             gid: groupID,
             size: size,
             mtime: seconds,
-            typeflag: typeflag
+            typeflag: typeflag,
+            linkname: link
         )
         return bytes + main.encode()
     }

@@ -58,7 +58,7 @@ struct ConfigurationSchemaTests {
         #expect(
             ConfigurationSchema.allowedNames(in: "hosts") == [
                 "name", "docker", "tls_ca", "tls_cert", "tls_key", "gpus", "gpu_memory_gib", "labels", "gpu_mode",
-                "network", "mounts",
+                "network", "staging", "mounts",
             ]
         )
         #expect(ConfigurationSchema.allowedNames(in: "hosts.mounts") == ["source", "target", "read_only"])
@@ -278,7 +278,7 @@ struct ConfigurationSchemaTests {
                 "name": "", "docker": "docker = \"unix:///run/other.sock\"", "tls_ca": tls, "tls_cert": tls,
                 "tls_key": tls, "gpus": "gpus = 2", "gpu_memory_gib": "gpu_memory_gib = 80",
                 "labels": "labels = {gpu = \"a100\"}", "gpu_mode": "gpu_mode = \"env\"",
-                "network": "network = \"bridge\"",
+                "network": "network = \"bridge\"", "staging": "staging = \"archive\"",
                 "source": mount, "target": mount, "read_only": mount,
             ]
             guard let line = lines[key.name] else { return [] }

@@ -200,4 +200,24 @@ struct CoreQueueIntegrationTests {
             }
         }
     }
+
+    @Test("on the local engine /cosmos is the attempt's staging folder, bound; it goes with the attempt")
+    func boundStaging() throws {
+        try withDaemon { daemon in
+            let id = try daemon.submit([
+                "--image", Self.busybox, "--",
+                "sh", "-c", "grep -c ' /cosmos ' /proc/self/mountinfo; cat /cosmos/job.json; echo hi > /cosmos/out/x",
+            ])
+            let job = try daemon.waitFinished([id])[0]
+            #expect(job.state == .succeeded && job.outputs == ["x"], "\(job.error ?? "")")
+            let logs = daemon.ctl(["logs", id]).stdout
+            #expect(logs.contains("1\n") && logs.contains(#""job_id":"\#(id)""#), "\(logs)")
+            let staging = daemon.stateDirectory + "/staging"
+            try waitUntil("the staging folder is removed", timeout: 15) {
+                (try? FileManager.default.contentsOfDirectory(atPath: staging))?.isEmpty == true
+            }
+            var info = stat()
+            #expect(stat(staging, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        }
+    }
 }

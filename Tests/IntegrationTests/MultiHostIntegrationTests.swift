@@ -27,7 +27,8 @@ struct MultiHostIntegrationTests {
         chmod(inputs, 0o755)
     }
 
-    /// A daemon over both engines: fast probes (1 s, down after 2), a 3 s grace period.
+    /// A daemon over both engines: fast probes (1 s, down after 2), a 3 s grace period. gpu-a binds `/cosmos`
+    /// (`auto` on a local socket), gpu-b stages through the archive API, as a remote engine does.
     func withHosts<T>(policy: String = "backfill", _ body: (DaemonHarness) throws -> T) throws -> T {
         let hosts = Self.engines.map { engine in
             """
@@ -36,7 +37,8 @@ struct MultiHostIntegrationTests {
             docker = "\(Self.socket(engine))"
             gpus = 2
             gpu_mode = "env"
-
+            labels = {engine = "\(engine)"}
+            \(engine == "gpu-b" ? "staging = \"archive\"\n" : "")
             """
         }.joined()
         let harness = try DaemonHarness(
@@ -233,7 +235,7 @@ struct MultiHostIntegrationTests {
         }
     }
 
-    @Test("a 50 MB input arrives intact on a remote engine: the checksum computed inside matches")
+    @Test("a 50 MB input arrives intact bound (gpu-a) and through the archive (gpu-b): the checksums inside match")
     func stagedInput() throws {
         try withHosts { daemon in
             let path = inputs + "/clip.bin"
@@ -246,18 +248,24 @@ struct MultiHostIntegrationTests {
             }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             let expected = DaemonHarness.run("/usr/bin/sha256sum", [path]).stdout.split(separator: " ").first
-            let spec = """
-                {"image": "cosmos-test/busybox:latest", "inputs": ["\(path)"],
-                 "command": ["sh", "-c", "sha256sum /cosmos/in/clip.bin; grep -o '/cosmos/in/clip.bin' /cosmos/job.json"]}
-                """
-            let submitted = daemon.ctl(["submit", "--json", "--file", "-"], stdin: spec)
-            #expect(submitted.status == 0, "\(submitted.stderr)")
-            let id = try #require(try JSONDecoder().decode([JobView].self, from: Data(submitted.stdout.utf8)).first?.id)
-            let job = try daemon.waitFinished([id], timeout: 120)[0]
-            #expect(job.state == .succeeded, "\(job.reason ?? "") \(job.error ?? "")")
-            let logs = daemon.ctl(["logs", id]).stdout
-            #expect(expected.map { logs.contains("\($0)  /cosmos/in/clip.bin") } == true, "\(logs)")
-            #expect(logs.contains("/cosmos/in/clip.bin\n"))
+            for engine in Self.engines {
+                let spec = """
+                    {"image": "cosmos-test/busybox:latest", "inputs": ["\(path)"], "selector": {"engine": "\(engine)"},
+                     "command": ["sh", "-c", "sha256sum /cosmos/in/clip.bin; grep -o '/cosmos/in/clip.bin' /cosmos/job.json; sha256sum /cosmos/in/clip.bin > /cosmos/out/sum"]}
+                    """
+                let submitted = daemon.ctl(["submit", "--json", "--file", "-"], stdin: spec)
+                #expect(submitted.status == 0, "\(submitted.stderr)")
+                let id = try #require(
+                    try JSONDecoder().decode([JobView].self, from: Data(submitted.stdout.utf8)).first?.id
+                )
+                let job = try daemon.waitFinished([id], timeout: 120)[0]
+                #expect(job.state == .succeeded && job.host == engine, "\(job.reason ?? "") \(job.error ?? "")")
+                let logs = daemon.ctl(["logs", id]).stdout
+                #expect(expected.map { logs.contains("\($0)  /cosmos/in/clip.bin") } == true, "\(logs)")
+                #expect(logs.contains("/cosmos/in/clip.bin\n"))
+                let sum = try String(contentsOfFile: daemon.stateDirectory + "/outputs/\(id)/sum", encoding: .utf8)
+                #expect(expected.map { sum.hasPrefix(String($0)) } == true, "\(engine): \(sum)")
+            }
         }
     }
 

@@ -428,6 +428,18 @@ enum ConfigurationSchema {
             doc: "`nvidia` device requests, `env` (visible-devices variables only), or `auto` (nvidia if listed)."
         ),
         host("network", "network name", default: "`\"none\"`", "The containers' network; a job can never change it."),
+        ConfigKey(
+            table: "hosts",
+            name: "staging",
+            value: .choice(HostConfiguration.Staging.allCases.map(\.rawValue), assign: nil),
+            defaultText: "`\"auto\"`",
+            reload: .restart,
+            reportedAs: "hosts",
+            field: .at(\.hosts),
+            doc:
+                "How `/cosmos` reaches the container: `bind` (a folder of the daemon's, mounted), `archive` (copied in "
+                + "and out through the engine), or `auto` (bind on a Unix socket without rootless or userns-remap)."
+        ),
         host(
             "mounts.source",
             "absolute path",

@@ -302,16 +302,8 @@ extension DaemonConfiguration {
                 throw ConfigurationError(key: prefix + "gpus", reason: "must be a count or a list of device ids")
             }
         }
-        var mode = HostConfiguration.GPUMode.auto
-        if let text = try string(table, "gpu_mode", prefix: prefix) {
-            guard let value = HostConfiguration.GPUMode(rawValue: text) else {
-                throw ConfigurationError(
-                    key: prefix + "gpu_mode",
-                    reason: ConfigurationSchema.key("hosts.gpu_mode").choiceReason
-                )
-            }
-            mode = value
-        }
+        let mode = try hostChoice(table, "gpu_mode", prefix: prefix) ?? HostConfiguration.GPUMode.auto
+        let staging = try hostChoice(table, "staging", prefix: prefix) ?? HostConfiguration.Staging.auto
         let network = try string(table, "network", prefix: prefix) ?? "none"
         guard !network.isEmpty, network != "container", !network.hasPrefix("container:") else {
             throw ConfigurationError(
@@ -342,7 +334,8 @@ extension DaemonConfiguration {
                 range: ConfigurationSchema.key("hosts.gpu_memory_gib").numberRange!
             ),
             labels: labels,
-            mounts: try parseMounts(table, prefix: prefix)
+            mounts: try parseMounts(table, prefix: prefix),
+            staging: staging
         )
     }
 
@@ -469,6 +462,17 @@ extension DaemonConfiguration {
     }
 
     /// The string at `key`, or nil when absent; any other value is refused.
+    /// A `[[hosts]]` key whose value is one of `Choice`'s raw values; nil when absent.
+    static func hostChoice<Choice: RawRepresentable<String>>(_ table: TOMLTable, _ key: String, prefix: String) throws
+        -> Choice?
+    {
+        guard let text = try string(table, key, prefix: prefix) else { return nil }
+        guard let value = Choice(rawValue: text) else {
+            throw ConfigurationError(key: prefix + key, reason: ConfigurationSchema.key("hosts." + key).choiceReason)
+        }
+        return value
+    }
+
     static func string(_ table: TOMLTable, _ key: String, prefix: String) throws -> String? {
         guard let value = table[key] else { return nil }
         guard let result = value.string else { throw ConfigurationError(key: prefix + key, reason: "must be a string") }

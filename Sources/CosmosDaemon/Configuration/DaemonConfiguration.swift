@@ -69,6 +69,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logsDirectory: String { stateDirectory + "/logs" }
     /// Per-job outputs.
     public var outputsDirectory: String { stateDirectory + "/outputs" }
+    /// Bound attempts' `/cosmos` folders (mode 0700).
+    public var stagingDirectory: String { stateDirectory + "/staging" }
 
     public init(
         socketPath: String,
@@ -163,6 +165,18 @@ public struct HostConfiguration: Sendable, Equatable {
         case env
     }
 
+    /// How `/cosmos` (the job document, inputs, adapter, outputs) gets into a container and back.
+    public enum Staging: String, Sendable, Equatable, CaseIterable {
+        /// `bind` for an engine on a Unix socket that maps no users (neither rootless nor `userns-remap`),
+        /// else `archive`.
+        case auto
+        /// A per-attempt folder of the daemon's, bind-mounted at `/cosmos`: no archive round trips. The engine
+        /// must see the daemon's file system.
+        case bind
+        /// An archive put into the container before start, and one fetched from `/cosmos/out` after the end.
+        case archive
+    }
+
     public var name: String
     /// `unix:///path/to/docker.sock` or `tcp://host:port`.
     public var docker: String
@@ -179,6 +193,8 @@ public struct HostConfiguration: Sendable, Equatable {
     public var labels: [String: String]
     /// The operator's bind mounts into every container of this host.
     public var mounts: [HostMount]
+    /// How `/cosmos` is staged.
+    public var staging: Staging
 
     public init(
         name: String,
@@ -189,7 +205,8 @@ public struct HostConfiguration: Sendable, Equatable {
         tls: DockerTLS? = nil,
         gpuMemoryGiB: Double? = nil,
         labels: [String: String] = [:],
-        mounts: [HostMount] = []
+        mounts: [HostMount] = [],
+        staging: Staging = .auto
     ) {
         self.name = name
         self.docker = docker
@@ -200,6 +217,7 @@ public struct HostConfiguration: Sendable, Equatable {
         self.gpuMemoryGiB = gpuMemoryGiB
         self.labels = labels
         self.mounts = mounts
+        self.staging = staging
     }
 }
 

@@ -43,6 +43,13 @@ public func buildDaemon(
     for directory in [configuration.stateDirectory, configuration.logsDirectory, configuration.outputsDirectory] {
         try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
+    // What containers write into bound `/cosmos` folders (setuid files included) stays out of others' reach.
+    try fileManager.createDirectory(
+        atPath: configuration.stagingDirectory,
+        withIntermediateDirectories: true,
+        attributes: [.posixPermissions: 0o700]
+    )
+    try fileManager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: configuration.stagingDirectory)
     let lock = try StateLock(directory: configuration.stateDirectory)
     let database = try AppDatabase(path: configuration.databasePath, durable: configuration.durableCommits)
     let instance = try await database.instanceID()

@@ -38,6 +38,9 @@ protocol ContainerEngine: Sendable {
     func ping() async throws
     /// The names of the engine's container runtimes (`nvidia` when the NVIDIA runtime is installed).
     func runtimes() async throws -> [String]
+    /// Whether the engine can bind-mount the daemon's folders as they are: it is on this machine (a Unix
+    /// socket) and maps no users (neither rootless nor `userns-remap`).
+    func sharesDaemonFiles() async throws -> Bool
     /// Container `die`, `oom` and `destroy` events of containers carrying `labels`, from `since` on.
     func events(since: Date?, labels: [String]) async throws -> AsyncThrowingStream<EngineEvent, any Error>
     /// The `kill` and `stop` events the engine recorded for one container between two times, oldest first.

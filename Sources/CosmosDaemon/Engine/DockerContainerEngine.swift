@@ -85,6 +85,11 @@ struct DockerContainerEngine: ContainerEngine {
         Array(try await mapped { try await client.info() }.runtimes)
     }
 
+    func sharesDaemonFiles() async throws -> Bool {
+        guard case .unix = client.endpoint else { return false }
+        return !(try await mapped { try await client.info() }.mapsUsers)
+    }
+
     func events(since: Date?, labels: [String]) async throws -> AsyncThrowingStream<EngineEvent, any Error> {
         let stream = try await mapped {
             try await client.events(

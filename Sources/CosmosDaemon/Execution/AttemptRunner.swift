@@ -40,9 +40,13 @@ struct AttemptRunner: Sendable {
     func run(adopting: Bool) async {
         do {
             let engine = try executor.engine(for: job.host)
-            guard let (containerID, fresh) = try await prepare(engine: engine, adopting: adopting) else { return }
+            guard let (containerID, fresh) = try await prepare(engine: engine, adopting: adopting) else {
+                if !Task.isCancelled { executor.discardStaging(job) }
+                return
+            }
             let exit = try await supervise(containerID, engine: engine, fresh: fresh)
             try await collect(exit: exit, containerID: containerID, engine: engine)
+            executor.discardStaging(job)
         } catch is CancellationError {
             logger.debug("runner cancelled; leaving the container", metadata: metadata)
         } catch AttemptError.containerLost(let id) {
@@ -51,6 +55,7 @@ struct AttemptRunner: Sendable {
             await record(
                 .infrastructureFailure(reason: Reason.containerLost, error: "container \(id.prefix(12)) is gone")
             )
+            executor.discardStaging(job)
         } catch {
             if Task.isCancelled { return }
             logger.error("attempt failed in the engine", metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -60,6 +65,7 @@ struct AttemptRunner: Sendable {
                 try? await engine.remove(job.containerName)
             }
             await record(.infrastructureFailure(reason: Reason.engineError(Self.shortText(error)), error: "\(error)"))
+            executor.discardStaging(job)
         }
     }
 

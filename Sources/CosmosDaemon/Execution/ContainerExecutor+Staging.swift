@@ -8,13 +8,15 @@ import TarArchive
     import Glibc
 #endif
 
-/// Staging: `/cosmos/job.json`, `/cosmos/out/` and the job's inputs, in one streamed archive.
+/// Staging: `/cosmos/job.json`, `/cosmos/out/` and the job's inputs, in one streamed archive or a bound folder.
 extension ContainerExecutor {
     /// Uploads `/cosmos/job.json`, an empty `/cosmos/out/` and every input as `/cosmos/in/<file name>` (a batch
     /// run's item's as `/cosmos/in/<index>/<file name>`); for an image with a runner, also its adapter in
     /// `/cosmos/bin/`.
     ///
-    /// The archive is put at `/` with the `cosmos/` entries inside (the archive API needs existing parents).
+    /// The archive is put at `/` with the `cosmos/` entries inside (the archive API needs existing parents). For
+    /// an attempt with a staging folder (``StagingFolder``, bound at `/cosmos`), the same entries are written
+    /// into the folder instead: no archive, no helper process in the engine.
     /// Inputs are checked again for the job's owner, opened without following a last link, and read through
     /// the open descriptor (`/proc/self/fd/N`), so a path swapped after the check cannot stage another file.
     /// Files are streamed in 1 MiB chunks, never held whole in memory.
@@ -58,6 +60,15 @@ extension ContainerExecutor {
                 descriptors: &descriptors
             )
         }
+        let folder = stagingFolder(for: job)
+        if folder.exists {
+            do {
+                try folder.write(sources)
+            } catch let error as StagingError {
+                throw ExecutorError.stagingFolder(error.description)
+            }
+            return
+        }
         let chunks = try TarWriter().archiveChunks(sources)
         try await engine(for: job.host).putArchive(containerID, at: "/", archive: .chunks(chunks))
     }
@@ -91,6 +102,11 @@ extension ContainerExecutor {
     /// Writes `/cosmos/cancel` into a running batch run: the indices of the items to skip, one per line.
     func signalCancelledItems(_ parent: JobRecord, indices: [Int]) async throws {
         let text = indices.sorted().map(String.init).joined(separator: "\n") + "\n"
+        let folder = stagingFolder(for: parent)
+        if folder.exists {
+            try folder.replaceFile("cancel", contents: Array(text.utf8))
+            return
+        }
         let archive = TarWriter.archive([.file(path: "cosmos/cancel", contents: Array(text.utf8), mode: 0o644)])
         try await engine(for: parent.host).putArchive(parent.containerName, at: "/", archive: .bytes(archive))
     }

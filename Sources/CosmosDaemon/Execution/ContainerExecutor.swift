@@ -15,6 +15,8 @@ final class ContainerExecutor: Sendable {
     let engines: [String: any ContainerEngine]
     let instance: String
     let outputsDirectory: String
+    /// Where bound attempts' `/cosmos` folders live (`<state_dir>/staging`).
+    let stagingDirectory: String
     /// Which inputs may be staged (checked again, for the job's owner, when staging).
     let inputs: InputSettings
     /// Images that run through a shipped adapter.
@@ -22,6 +24,8 @@ final class ContainerExecutor: Sendable {
     let logger: Logger
     /// GPU modes resolved from `auto` by asking each engine for its runtimes.
     private let resolvedModes = Mutex<[String: HostConfiguration.GPUMode]>([:])
+    /// Staging resolved from `auto` by asking each engine whether it sees the daemon's files.
+    private let resolvedStaging = Mutex<[String: HostConfiguration.Staging]>([:])
 
     /// An executor over the given engines (a fake one in tests), keyed by host name.
     init(
@@ -34,6 +38,7 @@ final class ContainerExecutor: Sendable {
         self.hosts = Dictionary(uniqueKeysWithValues: configuration.hosts.map { ($0.name, $0) })
         self.instance = instance
         self.outputsDirectory = configuration.outputsDirectory
+        self.stagingDirectory = configuration.stagingDirectory
         self.inputs = configuration.inputs
         self.runners = configuration.runners
         self.logger = logger
@@ -78,25 +83,40 @@ final class ContainerExecutor: Sendable {
             throw ExecutorError.unknownHost(job.host ?? "(none)")
         }
         let mode = try await gpuMode(of: host)
+        // The folder must exist before the create (the engine checks a bind's source). In archive mode a
+        // folder left by an earlier try would make staging and collection look in the wrong place.
+        let folder = stagingFolder(for: job)
+        do {
+            if try await staging(of: host) == .bind {
+                try folder.create()
+            } else {
+                try folder.remove()
+            }
+        } catch let error as StagingError {
+            throw ExecutorError.stagingFolder(error.description)
+        }
         return Self.containerConfig(
             for: job,
             host: host,
             mode: mode,
             instance: instance,
-            runner: runners.runner(for: job.image)
+            runner: runners.runner(for: job.image),
+            stagingFolder: folder.exists ? folder.path : nil
         )
     }
 
     /// Builds the configuration from the job, the host and the image's runner alone (pure; unit-tested).
     ///
     /// An image with a runner runs its adapter (staged at `/cosmos/bin/`) as the command, with the runner's
-    /// `shm_size` and `ipc`; nothing of the job's can set those.
+    /// `shm_size` and `ipc`; nothing of the job's can set those. With a `stagingFolder`, that folder is
+    /// bind-mounted (read-write) at `/cosmos`.
     static func containerConfig(
         for job: JobRecord,
         host: HostConfiguration,
         mode: HostConfiguration.GPUMode,
         instance: String,
-        runner: RunnerConfiguration? = nil
+        runner: RunnerConfiguration? = nil,
+        stagingFolder: String? = nil
     ) -> ContainerConfig {
         let devices = job.devices.joined(separator: ",")
         var env = job.spec.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -114,8 +134,12 @@ final class ContainerExecutor: Sendable {
         // The engine's init (docker-init) is PID 1: it forwards SIGTERM to the command, which as PID 1 itself
         // would have no default signal actions (Python or `sh -c` would ignore the stop and wait for SIGKILL).
         hostConfig.initProcess = true
-        if !host.mounts.isEmpty {
-            hostConfig.mounts = host.mounts.map { .bind(source: $0.source, target: $0.target, readOnly: $0.readOnly) }
+        var mounts = host.mounts.map { Mount.bind(source: $0.source, target: $0.target, readOnly: $0.readOnly) }
+        if let stagingFolder {
+            mounts.append(.bind(source: stagingFolder, target: "/cosmos", readOnly: false))
+        }
+        if !mounts.isEmpty {
+            hostConfig.mounts = mounts
         }
         if mode == .nvidia, !job.devices.isEmpty {
             hostConfig.deviceRequests = [DeviceRequest.gpus(deviceIDs: job.devices)]
@@ -149,6 +173,34 @@ final class ContainerExecutor: Sendable {
         resolvedModes.withLock { $0[host.name] = mode }
         logger.info("resolved gpu_mode auto", metadata: ["HOST": "\(host.name)", "gpu_mode": "\(mode.rawValue)"])
         return mode
+    }
+
+    /// The host's staging, asking the engine once whether it sees the daemon's files when `auto`.
+    func staging(of host: HostConfiguration) async throws -> HostConfiguration.Staging {
+        guard host.staging == .auto else { return host.staging }
+        if let staging = resolvedStaging.withLock({ $0[host.name] }) { return staging }
+        let shares = try await engine(for: host.name).sharesDaemonFiles()
+        let staging: HostConfiguration.Staging = shares ? .bind : .archive
+        resolvedStaging.withLock { $0[host.name] = staging }
+        logger.info("resolved staging auto", metadata: ["HOST": "\(host.name)", "staging": "\(staging.rawValue)"])
+        return staging
+    }
+
+    /// The daemon-side `/cosmos` of the job's current attempt (it exists only for a bound attempt).
+    func stagingFolder(for job: JobRecord) -> StagingFolder {
+        StagingFolder(root: stagingDirectory, job: job.id, attempt: job.attempts)
+    }
+
+    /// Removes the attempt's staging folder, if it has one (its container is gone or is being removed).
+    func discardStaging(_ job: JobRecord) {
+        do {
+            try stagingFolder(for: job).remove()
+        } catch {
+            logger.warning(
+                "cannot remove a staging folder",
+                metadata: ["JOB_ID": "\(job.id)", "attempt": "\(job.attempts)", "error": "\(error)"]
+            )
+        }
     }
 
     // MARK: Staging
@@ -230,6 +282,10 @@ final class ContainerExecutor: Sendable {
     func collectOutputs(_ job: JobRecord, containerID: String) async throws -> [String] {
         let destination = URL(fileURLWithPath: outputsDirectory).appendingPathComponent(job.id)
         try? FileManager.default.removeItem(at: destination)
+        let folder = stagingFolder(for: job)
+        if folder.exists {
+            return try await folder.collectOutputs(into: destination)
+        }
         let engine = try engine(for: job.host)
         // Many jobs write nothing there. The folder's time says so (it was staged with the epoch, and adding or
         // removing an entry sets it to now) for the price of a stat; the archive costs a helper process in the
@@ -259,6 +315,7 @@ enum ExecutorError: Error, CustomStringConvertible {
     case unknownHost(String)
     case foreignContainer(name: String, labels: [String: String])
     case inputRefused(String)
+    case stagingFolder(String)
 
     var description: String {
         switch self {
@@ -268,6 +325,8 @@ enum ExecutorError: Error, CustomStringConvertible {
             "a container named \(name) exists with other labels (\(labels)); remove it by hand"
         case .inputRefused(let reason):
             "input refused: \(reason)"
+        case .stagingFolder(let reason):
+            "staging folder: \(reason)"
         }
     }
 }

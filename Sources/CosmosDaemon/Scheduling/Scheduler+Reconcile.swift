@@ -72,6 +72,32 @@ extension Scheduler {
         }
     }
 
+    /// Removes staging folders whose attempt is not current (a crash between an attempt's end and the folder's
+    /// removal leaves one); a folder whose job the store could not read is kept.
+    func removeStaleStagingFolders() async {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: executor.stagingDirectory)) ?? []
+        for name in names {
+            guard let (id, attempt) = StagingFolder.parse(name) else { continue }
+            let job: JobRecord?
+            do {
+                job = try await database.jobIfExists(id)
+            } catch {
+                continue
+            }
+            if let job, job.state.isActive, job.attempts == attempt { continue }
+            let folder = StagingFolder(root: executor.stagingDirectory, job: id, attempt: attempt)
+            do {
+                try folder.remove()
+                logger.info("removed a stale staging folder", metadata: ["JOB_ID": "\(id)", "attempt": "\(attempt)"])
+            } catch {
+                logger.warning(
+                    "cannot remove a stale staging folder",
+                    metadata: ["JOB_ID": "\(id)", "attempt": "\(attempt)", "error": "\(error)"]
+                )
+            }
+        }
+    }
+
     /// `maintenance run --sweep`: removes this instance's containers that no job owns, on every reachable host,
     /// once the engine says they were created at least the orphan grace period ago; returns those removed.
     func sweepOrphans(now: Date = Date()) async -> [ContainerFinding] {

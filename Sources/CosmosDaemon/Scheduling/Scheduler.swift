@@ -182,12 +182,14 @@ final class Scheduler: Service, Sendable {
         }
     }
 
-    /// Adopts every active job without a runner, and removes orphan containers past their grace period.
+    /// Adopts every active job without a runner, removes orphan containers past their grace period and staging
+    /// folders of attempts that are over.
     private func reconcile(into group: inout DiscardingTaskGroup) async {
         for job in await activeJobs(for: "adopting running jobs") {
             adopt(job, in: &group)
         }
         await removeOrphans(await findContainers())
+        await removeStaleStagingFolders()
     }
 
     /// `on_stop = "stop"`: puts active jobs back in the queue and stops their containers.

@@ -38,6 +38,8 @@ final class FakeEngine: ContainerEngine {
         var status: EngineContainer.Status = .created
         var exitCode = 0
         var oomKilled = false
+        /// The host folder bind-mounted at `/cosmos`, if any: a started container writes its outputs there.
+        var cosmosFolder: String?
     }
 
     /// Thrown where a real engine's connection would break.
@@ -54,6 +56,7 @@ final class FakeEngine: ContainerEngine {
         var uploads: [[UInt8]] = []
         var waitsFailed = 0
         var nextID = 1
+        var sharesFiles = false
     }
 
     private let state = Mutex(State())
@@ -63,6 +66,9 @@ final class FakeEngine: ContainerEngine {
 
     /// Makes `call` hang until cancelled.
     func hang(_ call: Call) { state.withLock { _ = $0.hanging.insert(call) } }
+
+    /// Makes the engine say it sees the daemon's files (as a local Docker engine does), so `/cosmos` is bound.
+    func setSharesFiles(_ shares: Bool) { state.withLock { $0.sharesFiles = shares } }
 
     /// Makes every call fail as an unreachable engine's would.
     func setUnreachable(_ unreachable: Bool) { state.withLock { $0.unreachable = unreachable } }
@@ -94,7 +100,8 @@ final class FakeEngine: ContainerEngine {
             if Self.find(name, in: state.containers) != nil { throw EngineError.conflict("name \(name) in use") }
             let id = String(format: "fake%060d", state.nextID)
             state.nextID += 1
-            state.containers[id] = Container(id: id, name: name, labels: config.labels ?? [:])
+            let folder = config.hostConfig.mounts?.first { $0.target == "/cosmos" }?.source
+            state.containers[id] = Container(id: id, name: name, labels: config.labels ?? [:], cosmosFolder: folder)
             return id
         }
     }
@@ -120,6 +127,16 @@ final class FakeEngine: ContainerEngine {
             state.containers[key]?.status = .exited
             state.containers[key]?.exitCode = script.exitCode
             state.containers[key]?.oomKilled = script.oomKilled
+            if let folder = state.containers[key]?.cosmosFolder {
+                for (file, text) in script.outputs {
+                    let url = URL(fileURLWithPath: folder + "/out/" + file)
+                    try FileManager.default.createDirectory(
+                        at: url.deletingLastPathComponent(),
+                        withIntermediateDirectories: true
+                    )
+                    try Data(text.utf8).write(to: url)
+                }
+            }
             if script.vanishesOnExit { state.containers[key] = nil }
         }
     }
@@ -222,6 +239,8 @@ final class FakeEngine: ContainerEngine {
     func ping() async throws { try await enter(.ping, "ping") }
 
     func runtimes() async throws -> [String] { ["runc"] }
+
+    func sharesDaemonFiles() async throws -> Bool { state.withLock { $0.sharesFiles } }
 
     func events(since: Date?, labels: [String]) async throws -> AsyncThrowingStream<EngineEvent, any Error> {
         AsyncThrowingStream { _ in }
