@@ -438,7 +438,7 @@ enum ConfigurationSchema {
             field: .at(\.hosts),
             doc:
                 "How `/cosmos` reaches the container: `bind` (a folder of the daemon's, mounted), `archive` (copied in "
-                + "and out through the engine), or `auto` (bind on a Unix socket without rootless or userns-remap)."
+                + "and out through the engine), or `auto` (bind for a root daemon on a Unix socket, no rootless or userns)."
         ),
         host(
             "mounts.source",

@@ -167,11 +167,12 @@ public struct HostConfiguration: Sendable, Equatable {
 
     /// How `/cosmos` (the job document, inputs, adapter, outputs) gets into a container and back.
     public enum Staging: String, Sendable, Equatable, CaseIterable {
-        /// `bind` for an engine on a Unix socket that maps no users (neither rootless nor `userns-remap`),
-        /// else `archive`.
+        /// `bind` for a daemon running as root and an engine on a Unix socket that maps no users (neither
+        /// rootless nor `userns-remap`), else `archive`.
         case auto
         /// A per-attempt folder of the daemon's, bind-mounted at `/cosmos`: no archive round trips. The engine
-        /// must see the daemon's file system.
+        /// must see the daemon's file system, and the daemon must be able to read and remove what containers
+        /// write there (as root).
         case bind
         /// An archive put into the container before start, and one fetched from `/cosmos/out` after the end.
         case archive

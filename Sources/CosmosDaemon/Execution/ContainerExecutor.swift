@@ -175,11 +175,14 @@ final class ContainerExecutor: Sendable {
         return mode
     }
 
-    /// The host's staging, asking the engine once whether it sees the daemon's files when `auto`.
+    /// The host's staging, asking the engine once whether it sees the daemon's files when `auto` (and `bind`
+    /// only for a daemon running as root).
     func staging(of host: HostConfiguration) async throws -> HostConfiguration.Staging {
         guard host.staging == .auto else { return host.staging }
         if let staging = resolvedStaging.withLock({ $0[host.name] }) { return staging }
-        let shares = try await engine(for: host.name).sharesDaemonFiles()
+        // What a container writes there belongs to its users (root, mostly): only a root daemon can read it
+        // all back and remove it. Under the shipped unit (User=cosmos) the archive it is.
+        let shares = try await engine(for: host.name).sharesDaemonFiles() && geteuid() == 0
         let staging: HostConfiguration.Staging = shares ? .bind : .archive
         resolvedStaging.withLock { $0[host.name] = staging }
         logger.info("resolved staging auto", metadata: ["HOST": "\(host.name)", "staging": "\(staging.rawValue)"])
