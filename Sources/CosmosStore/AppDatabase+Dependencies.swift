@@ -131,15 +131,15 @@ extension AppDatabase {
         return try await writer.read { db in try Self.unsatisfiedDependencies(db, of: ids) }
     }
 
-    /// The jobs that wait for `id` (its dependents) and the upscale jobs made from it, in submission order; with
-    /// `owner`, only that uid's.
+    /// The jobs that wait for `id` (its dependents) and the upscale jobs made from it, in submission order (the
+    /// row id breaks a tie within a millisecond); with `owner`, only that uid's.
     public func links(of id: String, owner: Int? = nil) async throws -> (dependents: [String], upscales: [String]) {
         try await writer.read { db in
             let dependents = try String.fetchAll(
                 db,
                 sql: """
                     SELECT d.job_id FROM job_dependency AS d JOIN job ON job.id = d.job_id
-                    WHERE d.depends_on = ? AND (? IS NULL OR job.owner_uid = ?) ORDER BY job.created_at, job.id
+                    WHERE d.depends_on = ? AND (? IS NULL OR job.owner_uid = ?) ORDER BY job.created_at, job.rowid
                     """,
                 arguments: [id, owner, owner]
             )
@@ -147,7 +147,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT id FROM job WHERE source_job_id = ? AND kind = 'upscale' AND (? IS NULL OR owner_uid = ?)
-                    ORDER BY created_at, id
+                    ORDER BY created_at, rowid
                     """,
                 arguments: [id, owner, owner]
             )

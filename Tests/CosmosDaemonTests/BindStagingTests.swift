@@ -15,7 +15,7 @@ import Testing
 struct BindStagingTests {
     @Test("an engine that sees the daemon's files gets /cosmos bound: no archive calls, outputs collected, folder gone")
     func boundAttempt() async throws {
-        let harness = try RunnerHarness()
+        let harness = try RunnerHarness(capabilities: .all)
         harness.engine.setSharesFiles(true)
         harness.engine.setScript(.init(exitCode: 0, logLines: ["done"], outputs: ["a.txt": "A", "sub/b.txt": "B"]))
         let job = try await harness.claimed()
@@ -41,6 +41,57 @@ struct BindStagingTests {
         let config = try await harness.executor.containerConfig(for: job)
         #expect(config.hostConfig.mounts?.contains { $0.target == "/cosmos" } != true)
         #expect(!harness.executor.stagingFolder(for: job).exists)
+    }
+
+    @Test("a daemon without CAP_DAC_OVERRIDE and CAP_FOWNER keeps the archive on an engine that shares its files")
+    func archiveWithoutCapabilities() async throws {
+        let harness = try RunnerHarness(capabilities: ProcessCapabilities(effective: 1 << 1))
+        harness.engine.setSharesFiles(true)
+        let job = try await harness.claimed()
+        let config = try await harness.executor.containerConfig(for: job)
+        #expect(config.hostConfig.mounts?.contains { $0.target == "/cosmos" } != true)
+        #expect(!harness.engine.calls.contains { $0.hasPrefix("create cosmos-staging-probe-") }, "no probe needed")
+    }
+
+    @Test("an engine that cannot see the staging folder (a daemon in its own container) refuses the probe: archive")
+    func archiveWhenProbeRefused() async throws {
+        let harness = try RunnerHarness(capabilities: .all)
+        harness.engine.setSharesFiles(true)
+        harness.engine.setSeesDaemonFiles(false)
+        harness.engine.setScript(.init(exitCode: 0, outputs: ["a.txt": "A"]))
+        let job = try await harness.claimed()
+        await harness.runner(job).run(adopting: false)
+
+        let stored = try await harness.stored(job.id)
+        #expect(stored.state == .succeeded && stored.outputs == ["a.txt"], "\(stored.error ?? "")")
+        #expect(harness.engine.calls.filter { $0.hasPrefix("create cosmos-staging-probe-") }.count == 1)
+        #expect(harness.engine.calls.contains { $0.hasPrefix("put ") }, "staged as an archive")
+        let left = try FileManager.default.contentsOfDirectory(atPath: harness.executor.stagingDirectory)
+        #expect(left.isEmpty, "the probe folder is removed: \(left)")
+    }
+
+    @Test("the probe runs once per host: its container is removed, and later attempts reuse the answer")
+    func probeOnce() async throws {
+        let harness = try RunnerHarness(capabilities: .all)
+        harness.engine.setSharesFiles(true)
+        let first = try await harness.claimed()
+        _ = try await harness.executor.containerConfig(for: first)
+        _ = try await harness.executor.containerConfig(for: first)
+        let probes = harness.engine.calls.filter { $0.hasPrefix("create cosmos-staging-probe-") }
+        #expect(probes.count == 1, "\(harness.engine.calls)")
+        #expect(harness.engine.containers.allSatisfy { !$0.name.hasPrefix("cosmos-staging-probe-") })
+    }
+
+    @Test("capabilities come from the CapEff line of /proc/PID/status")
+    func capabilitiesParsed() throws {
+        let status = "Name:\tcosmos-worker\nCapInh:\t0000000000000000\nCapEff:\t000000000000000a\nCapBnd:\t0\n"
+        let parsed = try #require(ProcessCapabilities(status: status))
+        #expect(parsed.has(ProcessCapabilities.dacOverride) && parsed.has(ProcessCapabilities.fowner))
+        #expect(parsed.managesContainerFiles && !parsed.has(0))
+        #expect(ProcessCapabilities(status: "Name:\tx\n") == nil)
+        #expect(ProcessCapabilities(status: "CapEff:\tzz\n") == nil)
+        #expect(!ProcessCapabilities(effective: 1 << 1).managesContainerFiles)
+        #expect(!ProcessCapabilities.none.managesContainerFiles && ProcessCapabilities.all.managesContainerFiles)
     }
 
     @Test("the configuration binds the folder read-write at /cosmos, after the operator's mounts")

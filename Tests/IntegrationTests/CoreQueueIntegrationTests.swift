@@ -220,4 +220,39 @@ struct CoreQueueIntegrationTests {
             #expect(stat(staging, &info) == 0 && info.st_mode & 0o777 == 0o700)
         }
     }
+
+    @Test(
+        "a daemon of its own user binds /cosmos with CAP_DAC_OVERRIDE and CAP_FOWNER, reads back and removes what root wrote there; without them it keeps the archive",
+        arguments: [true, false]
+    )
+    func boundStagingAsUser(capabilities: Bool) throws {
+        let docker = try #require(getgrnam("docker")?.pointee.gr_gid, "the engine's group docker")
+        let harness = try DaemonHarness()
+        harness.user = DaemonHarness.DaemonUser(
+            uid: 64_123,
+            groups: [docker],
+            capabilities: capabilities ? ["dac_override", "fowner"] : []
+        )
+        try run(harness) { daemon in
+            // Root in the container leaves a private folder, a sticky one and an unreadable work folder.
+            let id = try daemon.submit([
+                "--image", Self.busybox, "--", "sh", "-c",
+                "grep -c ' /cosmos ' /proc/self/mountinfo; cd /cosmos/out && mkdir -m 700 private"
+                    + " && echo secret > private/f && chmod 600 private/f && mkdir -m 1777 sticky && touch sticky/s"
+                    + " && mkdir -p /cosmos/work/deep && chmod 000 /cosmos/work",
+            ])
+            let job = try daemon.waitFinished([id])[0]
+            #expect(job.state == .succeeded && job.outputs == ["private/f", "sticky/s"], "\(job.error ?? "")")
+            let collected = daemon.stateDirectory + "/outputs/" + id + "/private/f"
+            #expect(try String(contentsOfFile: collected, encoding: .utf8) == "secret\n")
+            let logs = daemon.ctl(["logs", id]).stdout
+            let mounted = logs.split(separator: "\n").first { !$0.hasPrefix("===") }
+            #expect(mounted == (capabilities ? "1" : "0"), "bound only with the capabilities: \(logs)")
+            #expect(daemon.daemonLog().contains("staging=\(capabilities ? "bind" : "archive")"))
+            let staging = daemon.stateDirectory + "/staging"
+            try waitUntil("the staging folder is emptied", timeout: 15) {
+                (try? FileManager.default.contentsOfDirectory(atPath: staging))?.isEmpty ?? true
+            }
+        }
+    }
 }

@@ -30,6 +30,18 @@ final class DaemonHarness: @unchecked Sendable {
     /// Engines (besides the local one) whose containers of this daemon are removed on tear-down.
     var extraEngines: [String] = []
 
+    /// A user for the daemon instead of root, as the shipped unit's `User=`, `SupplementaryGroups=` and
+    /// `AmbientCapabilities=` make it (started through `setpriv`; the harness's folder becomes theirs).
+    struct DaemonUser {
+        var uid: UInt32
+        var groups: [UInt32]
+        /// Ambient capabilities by `setpriv` name, e.g. `dac_override`.
+        var capabilities: [String]
+    }
+
+    /// The daemon's user; nil runs it as the test's (root).
+    var user: DaemonUser?
+
     /// Writes a configuration with `gpus` slots on the local engine (and `extra` TOML lines in `[daemon]`).
     ///
     /// `hosts` replaces the local host with other `[[hosts]]` tables; `extra` is appended (say, `[inputs]`).
@@ -82,6 +94,18 @@ final class DaemonHarness: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binDirectory + "/cosmos-worker")
         process.arguments = ["--config", configPath]
+        if let user {
+            try Self.chown(directory.path, to: user.uid)
+            let capabilities = user.capabilities.map { "+" + $0 }.joined(separator: ",")
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments =
+                [
+                    "--reuid=\(user.uid)", "--regid=\(user.uid)",
+                    "--groups=" + user.groups.map(String.init).joined(separator: ","),
+                ]
+                + (capabilities.isEmpty ? [] : ["--inh-caps=" + capabilities, "--ambient-caps=" + capabilities])
+                + ["--", Self.binDirectory + "/cosmos-worker", "--config", configPath]
+        }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env
@@ -101,6 +125,14 @@ final class DaemonHarness: @unchecked Sendable {
             return self.ctl(["status", "--json"]).status == 0
         }
         instance = try ctlJSON(StatusView.self, ["status"]).instance
+    }
+
+    /// Gives `path` and everything under it to `uid` (its group too).
+    private static func chown(_ path: String, to uid: UInt32) throws {
+        let result = run("/bin/chown", ["-R", "\(uid):\(uid)", path])
+        guard result.status == 0 else {
+            throw HarnessError.command("chown -R \(uid) \(path)", result.status, result.stderr)
+        }
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns how long that took.

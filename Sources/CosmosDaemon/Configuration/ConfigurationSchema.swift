@@ -438,7 +438,8 @@ enum ConfigurationSchema {
             field: .at(\.hosts),
             doc:
                 "How `/cosmos` reaches the container: `bind` (a folder of the daemon's, mounted), `archive` (copied in "
-                + "and out through the engine), or `auto` (bind for a root daemon on a Unix socket, no rootless or userns)."
+                + "and out through the engine), or `auto` (bind on a local engine that accepts a probe of the daemon's "
+                + "folder, for a daemon with `CAP_DAC_OVERRIDE` and `CAP_FOWNER`; see docs/hosts.md)."
         ),
         host(
             "mounts.source",

@@ -21,6 +21,8 @@ final class ContainerExecutor: Sendable {
     let inputs: InputSettings
     /// Images that run through a shipped adapter.
     let runners: [RunnerConfiguration]
+    /// The daemon's effective capabilities, which decide whether `auto` may bind (``resolveAutoStaging(_:image:)``).
+    let capabilities: ProcessCapabilities
     let logger: Logger
     /// GPU modes resolved from `auto` by asking each engine for its runtimes.
     private let resolvedModes = Mutex<[String: HostConfiguration.GPUMode]>([:])
@@ -32,9 +34,11 @@ final class ContainerExecutor: Sendable {
         configuration: DaemonConfiguration,
         engines: [String: any ContainerEngine],
         instance: String,
+        capabilities: ProcessCapabilities = .current(),
         logger: Logger
     ) {
         self.engines = engines
+        self.capabilities = capabilities
         self.hosts = Dictionary(uniqueKeysWithValues: configuration.hosts.map { ($0.name, $0) })
         self.instance = instance
         self.outputsDirectory = configuration.outputsDirectory
@@ -87,7 +91,7 @@ final class ContainerExecutor: Sendable {
         // folder left by an earlier try would make staging and collection look in the wrong place.
         let folder = stagingFolder(for: job)
         do {
-            if try await staging(of: host) == .bind {
+            if try await staging(of: host, image: job.image) == .bind {
                 try folder.create()
             } else {
                 try folder.remove()
@@ -175,18 +179,20 @@ final class ContainerExecutor: Sendable {
         return mode
     }
 
-    /// The host's staging, asking the engine once whether it sees the daemon's files when `auto` (and `bind`
-    /// only for a daemon running as root).
-    func staging(of host: HostConfiguration) async throws -> HostConfiguration.Staging {
+    /// The host's staging; `auto` is resolved once per host (``resolveAutoStaging(_:image:)``), with a
+    /// container of `image` as the probe.
+    func staging(of host: HostConfiguration, image: String) async throws -> HostConfiguration.Staging {
         guard host.staging == .auto else { return host.staging }
         if let staging = resolvedStaging.withLock({ $0[host.name] }) { return staging }
-        // What a container writes there belongs to its users (root, mostly): only a root daemon can read it
-        // all back and remove it. Under the shipped unit (User=cosmos) the archive it is.
-        let shares = try await engine(for: host.name).sharesDaemonFiles() && geteuid() == 0
-        let staging: HostConfiguration.Staging = shares ? .bind : .archive
-        resolvedStaging.withLock { $0[host.name] = staging }
-        logger.info("resolved staging auto", metadata: ["HOST": "\(host.name)", "staging": "\(staging.rawValue)"])
-        return staging
+        let resolved = try await resolveAutoStaging(host, image: image)
+        if resolved.lasting { resolvedStaging.withLock { $0[host.name] = resolved.staging } }
+        logger.info(
+            "resolved staging auto",
+            metadata: [
+                "HOST": "\(host.name)", "staging": "\(resolved.staging.rawValue)", "reason": "\(resolved.reason)",
+            ]
+        )
+        return resolved.staging
     }
 
     /// The daemon-side `/cosmos` of the job's current attempt (it exists only for a bound attempt).

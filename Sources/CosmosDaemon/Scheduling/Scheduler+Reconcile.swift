@@ -4,6 +4,10 @@ import DockerEngine
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Reconciliation: the database against the containers on every engine.
 extension Scheduler {
     /// What one look at an engine's containers found.
@@ -77,7 +81,10 @@ extension Scheduler {
     func removeStaleStagingFolders() async {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: executor.stagingDirectory)) ?? []
         for name in names {
-            guard let (id, attempt) = StagingFolder.parse(name) else { continue }
+            guard let (id, attempt) = StagingFolder.parse(name) else {
+                if name.hasPrefix(ContainerExecutor.stagingProbePrefix) { removeStaleProbe(name) }
+                continue
+            }
             let job: JobRecord?
             do {
                 job = try await database.jobIfExists(id)
@@ -96,6 +103,17 @@ extension Scheduler {
                 )
             }
         }
+    }
+
+    /// Removes an empty probe folder (``ContainerExecutor/resolveAutoStaging(_:image:)``) a crash left, once it
+    /// is a minute old: a younger one may belong to a probe under way.
+    private func removeStaleProbe(_ name: String) {
+        let path = executor.stagingDirectory + "/" + name
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+            Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > 60
+        else { return }
+        rmdir(path)
     }
 
     /// `maintenance run --sweep`: removes this instance's containers that no job owns, on every reachable host,

@@ -57,6 +57,7 @@ final class FakeEngine: ContainerEngine {
         var waitsFailed = 0
         var nextID = 1
         var sharesFiles = false
+        var seesDaemonFiles = true
     }
 
     private let state = Mutex(State())
@@ -69,6 +70,10 @@ final class FakeEngine: ContainerEngine {
 
     /// Makes the engine say it sees the daemon's files (as a local Docker engine does), so `/cosmos` is bound.
     func setSharesFiles(_ shares: Bool) { state.withLock { $0.sharesFiles = shares } }
+
+    /// Makes the engine refuse every bind mount as Docker refuses a source it cannot see (a daemon in a container
+    /// of its own, say), while ``sharesDaemonFiles()`` still answers what ``setSharesFiles(_:)`` set.
+    func setSeesDaemonFiles(_ sees: Bool) { state.withLock { $0.seesDaemonFiles = sees } }
 
     /// Makes every call fail as an unreachable engine's would.
     func setUnreachable(_ unreachable: Bool) { state.withLock { $0.unreachable = unreachable } }
@@ -98,6 +103,11 @@ final class FakeEngine: ContainerEngine {
         try await enter(.create, "create \(name)")
         return try state.withLock { state in
             if Self.find(name, in: state.containers) != nil { throw EngineError.conflict("name \(name) in use") }
+            if !state.seesDaemonFiles, let bind = config.hostConfig.mounts?.first(where: { $0.type == "bind" }) {
+                throw EngineError.rejected(
+                    "invalid mount config for type \"bind\": bind source path does not exist: \(bind.source ?? "")"
+                )
+            }
             let id = String(format: "fake%060d", state.nextID)
             state.nextID += 1
             let folder = config.hostConfig.mounts?.first { $0.target == "/cosmos" }?.source

@@ -15,7 +15,8 @@ struct RunnerHarness {
     let logger = Logger(label: "cosmos-test")
     let statistics = DaemonStatistics()
 
-    init() throws {
+    /// A harness whose executor has `capabilities` (a root test run has them all).
+    init(capabilities: ProcessCapabilities = .current()) throws {
         var configuration = DaemonConfiguration.embeddedDefault(environment: [:])
         configuration.stateDirectory = NSTemporaryDirectory() + "cosmos-fake-" + UUID().uuidString
         configuration.hosts = [
@@ -32,6 +33,7 @@ struct RunnerHarness {
             configuration: configuration,
             engines: ["local": engine],
             instance: "test-instance",
+            capabilities: capabilities,
             logger: logger
         )
     }
