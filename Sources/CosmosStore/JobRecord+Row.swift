@@ -18,70 +18,120 @@ extension JobRecord {
     /// decodes it).
     init(row: Row, spec: JobSpec?, columns: JobColumns) throws {
         let decoder = Self.columnDecoder
-        func at(_ name: String) throws -> Int {
-            guard let index = columns.indexes[name] else { throw DatabaseError(message: "no column job.\(name)") }
+        func at(_ column: JobColumns.Column) throws -> Int {
+            let index = columns.positions[column.rawValue]
+            guard index >= 0 else { throw DatabaseError(message: "no column job.\(column.name)") }
             return index
         }
-        func json<T: Decodable>(_ column: String, as type: T.Type) throws -> T {
+        func json<T: Decodable>(_ column: JobColumns.Column, as type: T.Type) throws -> T {
             guard let text = row[try at(column)] as String? else {
-                throw DatabaseError(message: "job.\(column) is NULL")
+                throw DatabaseError(message: "job.\(column.name) is NULL")
             }
             return try decoder.decode(type, from: Data(text.utf8))
         }
         /// A list column, most often `[]` (no decoder needed then).
-        func strings(_ column: String) throws -> [String] {
+        func strings(_ column: JobColumns.Column) throws -> [String] {
             if let text = row[try at(column)] as String?, text == "[]" { return [] }
             return try json(column, as: [String].self)
         }
         self.init(
-            id: row[try at("id")],
-            name: row[try at("name")],
-            kind: row[try at("kind")],
-            shape: row[try at("shape")],
-            state: row[try at("state")],
-            priority: row[try at("priority")],
-            seq: row[try at("seq")],
-            image: row[try at("image")],
-            spec: try spec ?? json("spec", as: JobSpec.self),
-            gpus: row[try at("gpus")],
-            ownerUid: row[try at("owner_uid")],
-            attempts: row[try at("attempts")],
-            retryBase: row[try at("retry_base")],
-            host: row[try at("host")],
-            devices: try strings("devices"),
-            containerId: row[try at("container_id")],
-            exitCode: row[try at("exit_code")],
-            oomKilled: row[try at("oom_killed")],
-            error: row[try at("error")],
-            reason: row[try at("reason")],
-            createdAt: row[try at("created_at")],
-            startedAt: row[try at("started_at")],
-            finishedAt: row[try at("finished_at")],
-            notBefore: row[try at("not_before")],
-            outputs: try strings("outputs"),
-            batchId: row[try at("batch_id")],
-            parentId: row[try at("parent_id")],
-            batchIndex: row[try at("batch_index")],
-            heldByBatch: row[try at("held_by_batch")],
-            progress: row[try at("progress")],
-            loadSeconds: row[try at("load_seconds")],
-            sourceJobId: row[try at("source_job_id")],
-            heldByRun: row[try at("held_by_run")],
-            enhancedPrompt: row[try at("enhanced_prompt")],
-            gpuSeconds: row[try at("gpu_seconds")]
+            id: row[try at(.id)],
+            name: row[try at(.name)],
+            kind: row[try at(.kind)],
+            shape: row[try at(.shape)],
+            state: row[try at(.state)],
+            priority: row[try at(.priority)],
+            seq: row[try at(.seq)],
+            image: row[try at(.image)],
+            spec: try spec ?? json(.spec, as: JobSpec.self),
+            gpus: row[try at(.gpus)],
+            ownerUid: row[try at(.ownerUid)],
+            attempts: row[try at(.attempts)],
+            retryBase: row[try at(.retryBase)],
+            host: row[try at(.host)],
+            devices: try strings(.devices),
+            containerId: row[try at(.containerId)],
+            exitCode: row[try at(.exitCode)],
+            oomKilled: row[try at(.oomKilled)],
+            error: row[try at(.error)],
+            reason: row[try at(.reason)],
+            createdAt: row[try at(.createdAt)],
+            startedAt: row[try at(.startedAt)],
+            finishedAt: row[try at(.finishedAt)],
+            notBefore: row[try at(.notBefore)],
+            outputs: try strings(.outputs),
+            batchId: row[try at(.batchId)],
+            parentId: row[try at(.parentId)],
+            batchIndex: row[try at(.batchIndex)],
+            heldByBatch: row[try at(.heldByBatch)],
+            progress: row[try at(.progress)],
+            loadSeconds: row[try at(.loadSeconds)],
+            sourceJobId: row[try at(.sourceJobId)],
+            heldByRun: row[try at(.heldByRun)],
+            enhancedPrompt: row[try at(.enhancedPrompt)],
+            gpuSeconds: row[try at(.gpuSeconds)]
         )
     }
 }
 
-/// Where each column of the job table is in a statement's rows: looked up once per statement rather than by
-/// name for every value of every row (GRDB lower-cases the name on each lookup).
+/// Where each column of the job table is in a statement's rows: found once per statement, then read by position
+/// for every value of every row (a lookup by name hashes the name, and GRDB also lower-cases it).
 struct JobColumns {
-    let indexes: [String: Int]
+    /// The columns a ``JobRecord`` reads.
+    enum Column: Int, CaseIterable {
+        case id
+        case name
+        case kind
+        case shape
+        case state
+        case priority
+        case seq
+        case image
+        case gpus
+        case ownerUid
+        case attempts
+        case retryBase
+        case host
+        case containerId
+        case exitCode
+        case oomKilled
+        case error
+        case reason
+        case createdAt
+        case startedAt
+        case finishedAt
+        case notBefore
+        case batchId
+        case parentId
+        case batchIndex
+        case heldByBatch
+        case progress
+        case loadSeconds
+        case sourceJobId
+        case heldByRun
+        case enhancedPrompt
+        case gpuSeconds
+        case spec
+        case devices
+        case outputs
+
+        /// The column's name in the table.
+        var name: String {
+            String(describing: self).reduce(into: "") { name, character in
+                if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
+            }
+        }
+    }
+
+    /// The position of each ``Column`` (by its raw value) in the rows; -1 when the statement lacks it.
+    let positions: [Int]
+    /// The position of `spec`, which ``JobRecord/fetchAllDecodingInParallel(_:sql:arguments:)`` reads itself.
+    var spec: Int? { positions[Column.spec.rawValue] >= 0 ? positions[Column.spec.rawValue] : nil }
 
     init(_ names: some Sequence<String>) {
-        var indexes: [String: Int] = [:]
-        for (index, name) in names.enumerated() where indexes[name] == nil { indexes[name] = index }
-        self.indexes = indexes
+        var byName: [String: Int] = [:]
+        for (index, name) in names.enumerated() where byName[name] == nil { byName[name] = index }
+        positions = Column.allCases.map { byName[$0.name] ?? -1 }
     }
 }
 
@@ -100,7 +150,7 @@ extension JobRecord {
         let placeholder = JobSpec(image: "")
         let statement = try db.makeStatement(sql: sql)
         let columns = JobColumns(statement.columnNames)
-        guard let specColumn = columns.indexes["spec"] else { throw DatabaseError(message: "no column job.spec") }
+        guard let specColumn = columns.spec else { throw DatabaseError(message: "no column job.spec") }
         let rows = try Row.fetchCursor(statement, arguments: arguments)
         while let row = try rows.next() {
             guard let text = row[specColumn] as String? else { throw DatabaseError(message: "job.spec is NULL") }
