@@ -19,4 +19,7 @@ public enum ContainerLabel {
     public static let instance = "cosmos.instance"
     /// The job's displayed kind (`batch` for a batch-run parent; see ``RunShape/displayedKind(of:)``).
     public static let kind = "cosmos.kind"
+    /// On the probe container of bind staging (never started), the instance's id; never on a job's container,
+    /// so that nothing counting this instance's containers counts it.
+    public static let stagingProbe = "cosmos.staging-probe"
 }

@@ -54,31 +54,33 @@ extension AppDatabase {
         try await writer.write { db in
             if try Self.isPaused(db) { return ([], [:]) }
             var hosts = hosts
+            // Both statements are compiled once per connection: a round runs on every wake-up.
             let active = try JobRecord.fetchAll(
-                db,
-                sql: "SELECT * FROM job WHERE state IN ('starting', 'running') AND parent_id IS NULL"
+                db.cachedStatement(
+                    sql: "SELECT * FROM job WHERE state IN ('starting', 'running') AND parent_id IS NULL"
+                )
             )
             for job in active {
                 if let index = hosts.firstIndex(where: { $0.name == job.host }) {
                     hosts[index].usedDevices.formUnion(job.devices)
                 }
             }
-            // Plan on (id, spec) only; full rows are read for the jobs that start.
+            // Plan on (id, gpus, spec) only; full rows are read for the jobs that start.
             let candidates = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, spec FROM job INDEXED BY job_ready WHERE state = 'queued' AND parent_id IS NULL
-                    AND (not_before IS NULL OR not_before <= ?)
-                    AND (batch_id IS NULL OR batch_id NOT IN (SELECT id FROM batch WHERE paused = 1 OR cancelled = 1))
-                    AND \(Self.dependenciesSatisfied)
-                    ORDER BY priority DESC, seq LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, gpus, spec FROM job INDEXED BY job_ready WHERE state = 'queued' AND parent_id IS NULL
+                        AND (not_before IS NULL OR not_before <= ?)
+                        AND (batch_id IS NULL OR batch_id NOT IN (SELECT id FROM batch WHERE paused = 1 OR cancelled = 1))
+                        AND \(Self.dependenciesSatisfied)
+                        ORDER BY priority DESC, seq LIMIT ?
+                        """
+                ),
                 arguments: [now, lookahead]
             )
             let decoder = JSONDecoder()
             let requests = try candidates.map { row in
-                let spec = try decoder.decode(JobSpec.self, from: Data((row["spec"] as String).utf8))
-                return spec.placementRequest(jobID: row["id"])
+                try Self.placementRequest(id: row["id"], gpus: row["gpus"], spec: row["spec"], decoder: decoder)
             }
             let plan = Placer.plan(requests: requests, hosts: hosts, policy: policy)
             var claimed: [JobRecord] = []
@@ -124,6 +126,26 @@ extension AppDatabase {
             }
             return (claimed, plan.pendingReasons)
         }
+    }
+
+    /// What placement needs of a queued job, from its `gpus` column and its stored spec.
+    ///
+    /// Placement reads only `gpus`, `min_gpu_memory_gib` and `selector`. In JSON a key is written with its quotes,
+    /// and the same word inside a string has them escaped: a spec whose text has neither `"selector"` nor
+    /// `"min_gpu_memory_gib"` has neither key, and need not be decoded (most of a scheduling round's cost). Where
+    /// one appears (as a key, anywhere, or as a whole string value), the whole spec is decoded.
+    static func placementRequest(id: String, gpus: Int, spec: String, decoder: JSONDecoder) throws
+        -> PlacementRequest
+    {
+        // On the bytes: `String.contains` would go through Foundation's locale-aware search.
+        let bytes = spec.utf8
+        guard
+            bytes.firstRange(of: #""selector""#.utf8) != nil
+                || bytes.firstRange(of: #""min_gpu_memory_gib""#.utf8) != nil
+        else {
+            return PlacementRequest(jobID: id, gpus: gpus, minGPUMemoryGiB: nil, selector: [:])
+        }
+        return try decoder.decode(JobSpec.self, from: Data(spec.utf8)).placementRequest(jobID: id)
     }
 
     /// Records the container of the current attempt (created, not yet started).

@@ -526,8 +526,10 @@ extension AppDatabase {
         }
     }
 
+    /// The job `id` (a statement compiled once per connection: compiling one costs more than running it).
     static func fetchJob(_ db: Database, _ id: String) throws -> JobRecord {
-        guard let job = try JobRecord.fetchOne(db, key: id) else { throw StoreError.jobNotFound(id) }
+        let statement = try db.cachedStatement(sql: "SELECT * FROM job WHERE id = ?")
+        guard let job = try JobRecord.fetchOne(statement, arguments: [id]) else { throw StoreError.jobNotFound(id) }
         return job
     }
 

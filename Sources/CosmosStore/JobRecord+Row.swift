@@ -116,11 +116,17 @@ struct JobColumns {
         case outputs
 
         /// The column's name in the table.
-        var name: String {
-            String(describing: self).reduce(into: "") { name, character in
+        var name: String { Self.names[rawValue] }
+
+        /// Every column's name, by raw value (`ownerUid` is `owner_uid`).
+        static let names: [String] = allCases.map { column in
+            String(describing: column).reduce(into: "") { name, character in
                 if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
             }
         }
+
+        /// The raw value of each name.
+        static let byName: [String: Int] = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
     }
 
     /// The position of each ``Column`` (by its raw value) in the rows; -1 when the statement lacks it.
@@ -129,9 +135,11 @@ struct JobColumns {
     var spec: Int? { positions[Column.spec.rawValue] >= 0 ? positions[Column.spec.rawValue] : nil }
 
     init(_ names: some Sequence<String>) {
-        var byName: [String: Int] = [:]
-        for (index, name) in names.enumerated() where byName[name] == nil { byName[name] = index }
-        positions = Column.allCases.map { byName[$0.name] ?? -1 }
+        var positions = [Int](repeating: -1, count: Column.allCases.count)
+        for (index, name) in names.enumerated() {
+            if let column = Column.byName[name], positions[column] < 0 { positions[column] = index }
+        }
+        self.positions = positions
     }
 }
 

@@ -70,16 +70,24 @@ struct BindStagingTests {
         #expect(left.isEmpty, "the probe folder is removed: \(left)")
     }
 
-    @Test("the probe runs once per host: its container is removed, and later attempts reuse the answer")
+    @Test(
+        "the probe runs once per host: its container, and one a crash left, are removed; later attempts reuse the answer"
+    )
     func probeOnce() async throws {
         let harness = try RunnerHarness(capabilities: .all)
         harness.engine.setSharesFiles(true)
+        harness.engine.insert(
+            .init(id: "left", name: "cosmos-staging-probe-old", labels: [ContainerLabel.stagingProbe: "test-instance"])
+        )
+        harness.engine.insert(
+            .init(id: "other", name: "cosmos-staging-probe-x", labels: [ContainerLabel.stagingProbe: "other-instance"])
+        )
         let first = try await harness.claimed()
         _ = try await harness.executor.containerConfig(for: first)
         _ = try await harness.executor.containerConfig(for: first)
         let probes = harness.engine.calls.filter { $0.hasPrefix("create cosmos-staging-probe-") }
         #expect(probes.count == 1, "\(harness.engine.calls)")
-        #expect(harness.engine.containers.allSatisfy { !$0.name.hasPrefix("cosmos-staging-probe-") })
+        #expect(harness.engine.containers.map(\.id) == ["other"], "only another instance's probe is left")
     }
 
     @Test("capabilities come from the CapEff line of /proc/PID/status")

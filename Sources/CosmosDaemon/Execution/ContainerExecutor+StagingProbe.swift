@@ -46,10 +46,13 @@ extension ContainerExecutor {
             throw ExecutorError.stagingFolder("\(probe): \(String(cString: strerror(errno)))")
         }
         defer { rmdir(probe) }
+        // A probe a crash left between its create and its remove goes now.
+        let probeLabel = "\(ContainerLabel.stagingProbe)=\(instance)"
+        for leftover in try await engine.list(labels: [probeLabel]) { try? await engine.remove(leftover.id) }
         var config = ContainerConfig(
             image: image,
             cmd: ["true"],
-            labels: [ContainerLabel.instance: instance],
+            labels: [ContainerLabel.stagingProbe: instance],
             networkDisabled: true
         )
         config.hostConfig.mounts = [.bind(source: probe, target: "/cosmos", readOnly: true)]
@@ -69,7 +72,6 @@ extension ContainerExecutor {
                 lasting: false
             )
         }
-        // A probe left by a crash here carries the instance label and no job: `maintenance run` sweeps it.
         try? await engine.remove(id)
         return AutoStaging(staging: .bind, reason: "the engine sees the daemon's staging folder", lasting: true)
     }
