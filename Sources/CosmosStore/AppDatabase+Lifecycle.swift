@@ -137,15 +137,30 @@ extension AppDatabase {
     static func placementRequest(id: String, gpus: Int, spec: String, decoder: JSONDecoder) throws
         -> PlacementRequest
     {
-        // On the bytes: `String.contains` would go through Foundation's locale-aware search.
-        let bytes = spec.utf8
-        guard
-            bytes.firstRange(of: #""selector""#.utf8) != nil
-                || bytes.firstRange(of: #""min_gpu_memory_gib""#.utf8) != nil
-        else {
+        guard Self.mentions(spec, #""selector""#) || Self.mentions(spec, #""min_gpu_memory_gib""#) else {
             return PlacementRequest(jobID: id, gpus: gpus, minGPUMemoryGiB: nil, selector: [:])
         }
         return try decoder.decode(JobSpec.self, from: Data(spec.utf8)).placementRequest(jobID: id)
+    }
+
+    /// Whether `text` holds `word`, byte for byte (`String.contains` goes through Foundation's locale-aware search,
+    /// and the generic collection search costs more than the decode it saves).
+    static func mentions(_ text: String, _ word: StaticString) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            let needle = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+            guard let first = needle.first, bytes.count >= needle.count else { return needle.isEmpty }
+            var index = 0
+            while index <= bytes.count - needle.count {
+                if bytes[index] == first {
+                    var matched = 1
+                    while matched < needle.count, bytes[index + matched] == needle[matched] { matched += 1 }
+                    if matched == needle.count { return true }
+                }
+                index += 1
+            }
+            return false
+        }
     }
 
     /// Records the container of the current attempt (created, not yet started).

@@ -208,6 +208,7 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v13-state-counts", migrate: migrateStateCounts)
         migrator.registerMigration("v14-web-sessions", migrate: migrateWebSessions)
         migrator.registerMigration("v15-listing-index", migrate: migrateListingIndex)
+        migrator.registerMigration("v16-dependency-trigger-seek", migrate: migrateDependencyTriggerSeek)
         return migrator
     }
 }

@@ -1,6 +1,7 @@
 import CosmosDomain
 import CosmosStore
 import Foundation
+import GRDB
 import Testing
 
 /// `after`, `after_any` and `job:` inputs in the store: the claim waits, a failure fails the chain in the same
@@ -122,6 +123,32 @@ struct DependencyStoreTests {
         let states = try await db.database.list().map(\.job.state)
         #expect(states.count == chain.count)
         #expect(states.filter { $0 == .failed }.count == DependencyLimits.maxDepth)
+    }
+
+    @Test("a failure or cancel seeks its dependents by id: the trigger's update never walks the queued jobs")
+    func triggerSeeksDependents() async throws {
+        let db = try TestDatabase()
+        _ = try await db.submit(50)
+        let plan = try await db.database.writer.read { db -> String in
+            let trigger = try String.fetchOne(
+                db,
+                sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'job_dependency_broken'"
+            )
+            let sql = try #require(trigger)
+            // The trigger's UPDATE, its row's id as a parameter.
+            let start = try #require(sql.range(of: "UPDATE job SET")).lowerBound
+            let end = try #require(sql.range(of: ";", range: start..<sql.endIndex)).lowerBound
+            let update = sql[start..<end].replacingOccurrences(of: "new.id", with: "?")
+            let parameters = update.filter { $0 == "?" }.count
+            let rows = try Row.fetchAll(
+                db,
+                sql: "EXPLAIN QUERY PLAN " + update,
+                arguments: StatementArguments(Array(repeating: "a", count: parameters))
+            )
+            return rows.map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        #expect(plan.contains("USING INDEX sqlite_autoindex_job_1 (id=?)"), "\(plan)")
+        #expect(!plan.contains("job_state_created"), "\(plan)")
     }
 
     @Test("dependents and upscales are listed for show; the dependency rows go with a pruned job")

@@ -35,6 +35,16 @@ struct PlacementReadingTests {
         #expect(try read(spec) == decoded(spec))
     }
 
+    @Test("the byte search finds a word at the start, the middle and the end, and not a part of it")
+    func byteSearch() {
+        #expect(AppDatabase.mentions(#""selector":1"#, #""selector""#))
+        #expect(AppDatabase.mentions(#"{"a":"selector","b":"selector"}"#, #""selector""#))
+        #expect(AppDatabase.mentions(#"x"selector""#, #""selector""#))
+        #expect(!AppDatabase.mentions(#"{"selecto":1}"#, #""selector""#))
+        #expect(!AppDatabase.mentions(#"\"selector\""#, #""selector""#))
+        #expect(!AppDatabase.mentions("", #""selector""#) && !AppDatabase.mentions(#""sel"#, #""selector""#))
+    }
+
     @Test("a spec with a selector or a memory floor is decoded; one with neither is not")
     func decodesOnlyWhenNeeded() throws {
         // Not JSON at all: only a spec that is never decoded can pass.
