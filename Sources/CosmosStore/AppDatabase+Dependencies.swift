@@ -62,7 +62,7 @@ extension AppDatabase {
 
     /// Replaces `job_dependency_broken` of databases made before its update sought dependents by id.
     static func migrateDependencyTriggerSeek(_ db: Database) throws {
-        try db.execute(sql: "DROP TRIGGER job_dependency_broken;\n" + dependencyBrokenTrigger)
+        try db.execute(sql: "DROP TRIGGER IF EXISTS job_dependency_broken;\n" + dependencyBrokenTrigger)
     }
 
     /// The SQL condition, on a row of `job`, of "every dependency is satisfied" (a dependency on a job since

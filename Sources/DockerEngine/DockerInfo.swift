@@ -76,6 +76,12 @@ public struct DockerInfo: Sendable, Equatable, Decodable {
             option.split(separator: ",").contains { $0 == "name=rootless" || $0 == "name=userns" }
         }
     }
+
+    /// Whether the engine labels containers for SELinux (`--selinux-enabled`): a bind mount of a folder that was
+    /// not relabelled is then refused to the container.
+    public var labelsForSELinux: Bool {
+        securityOptions.contains { option in option.split(separator: ",").contains { $0 == "name=selinux" } }
+    }
 }
 
 /// Decodes any JSON value and keeps nothing.

@@ -173,7 +173,7 @@ struct BindStagingTests {
         #expect(StagingFolder.parse("notes") == nil && StagingFolder.parse("x.y") == nil)
     }
 
-    @Test("an engine that maps users (rootless, userns-remap) does not share the daemon's files")
+    @Test("an engine that maps users (rootless, userns-remap) or labels for SELinux does not share the daemon's files")
     func mapsUsers() throws {
         func info(_ options: String) throws -> DockerInfo {
             let json = #"{"Name":"h","ServerVersion":"20.10","NCPU":2,"MemTotal":1,"SecurityOptions":"# + options + "}"
@@ -182,6 +182,8 @@ struct BindStagingTests {
         #expect(try !info(#"["name=seccomp,profile=default"]"#).mapsUsers)
         #expect(try info(#"["name=seccomp,profile=default","name=rootless"]"#).mapsUsers)
         #expect(try info(#"["name=userns"]"#).mapsUsers)
+        #expect(try info(#"["name=selinux"]"#).labelsForSELinux && !info(#"["name=selinux"]"#).mapsUsers)
+        #expect(try !info(#"["name=seccomp,profile=default"]"#).labelsForSELinux)
     }
 
     // MARK: Support

@@ -33,6 +33,7 @@ struct InputPolicyTests {
         chmod(root + "/private", 0o700)
         try write(outside + "/other.bin", mode: 0o644)
         try write(root + "/big.bin", mode: 0o644, size: 2048)
+        try write(root + "/big-secret.bin", mode: 0o600, size: 2048)
         symlink(outside + "/other.bin", root + "/escape.bin")
         symlink(root + "/clip.mp4", outside + "/link-in.mp4")
     }
@@ -68,12 +69,15 @@ struct InputPolicyTests {
         "refusals name the reason",
         arguments: [
             ("/missing.mp4", "does not exist"),
-            ("/private", "is a directory"),
+            ("/shared", "is a directory"),
+            ("/private", "is not readable by uid 1000"),
             ("/big.bin", "over the limit of 1024"),
             ("/escape.bin", "is outside the allowed roots"),
             ("/secret.bin", "is not readable by uid 1000"),
             ("/group.bin", "is not readable by uid 1000"),
             ("/private/visible.bin", "is not readable by uid 1000"),
+            // Unreadable first: its size is not the caller's to learn.
+            ("/big-secret.bin", "is not readable by uid 1000"),
         ]
     )
     func refused(suffix: String, expected: String) {

@@ -39,7 +39,7 @@ protocol ContainerEngine: Sendable {
     /// The names of the engine's container runtimes (`nvidia` when the NVIDIA runtime is installed).
     func runtimes() async throws -> [String]
     /// Whether the engine can bind-mount the daemon's folders as they are: it is on this machine (a Unix
-    /// socket) and maps no users (neither rootless nor `userns-remap`).
+    /// socket), maps no users (neither rootless nor `userns-remap`) and does not label for SELinux.
     func sharesDaemonFiles() async throws -> Bool
     /// Container `die`, `oom` and `destroy` events of containers carrying `labels`, from `since` on.
     func events(since: Date?, labels: [String]) async throws -> AsyncThrowingStream<EngineEvent, any Error>

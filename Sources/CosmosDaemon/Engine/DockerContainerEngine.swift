@@ -87,7 +87,8 @@ struct DockerContainerEngine: ContainerEngine {
 
     func sharesDaemonFiles() async throws -> Bool {
         guard case .unix = client.endpoint else { return false }
-        return !(try await mapped { try await client.info() }.mapsUsers)
+        let info = try await mapped { try await client.info() }
+        return !info.mapsUsers && !info.labelsForSELinux
     }
 
     func events(since: Date?, labels: [String]) async throws -> AsyncThrowingStream<EngineEvent, any Error> {

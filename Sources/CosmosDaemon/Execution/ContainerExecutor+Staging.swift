@@ -143,8 +143,11 @@ extension ContainerExecutor {
         let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
         let opened =
             count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        // The very file that was checked (a hard link swapped in keeps the path), still readable by the owner.
         var info = stat()
         guard opened == checked.resolved, fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+            UInt64(info.st_dev) == checked.device, UInt64(info.st_ino) == checked.inode,
+            InputPolicy.allows(info, bits: 0o4, caller: owner) || owner.uid == 0,
             Int64(info.st_size) <= policy.settings.maxBytes
         else {
             close(fd)

@@ -28,13 +28,17 @@ extension ContainerExecutor {
     func resolveAutoStaging(_ host: HostConfiguration, image: String) async throws -> AutoStaging {
         let engine = try engine(for: host.name)
         guard try await engine.sharesDaemonFiles() else {
-            return AutoStaging(staging: .archive, reason: "the engine is remote or maps users", lasting: true)
+            return AutoStaging(
+                staging: .archive,
+                reason: "the engine is remote, maps users or labels for SELinux",
+                lasting: true
+            )
         }
         guard capabilities.managesContainerFiles else {
             return AutoStaging(
                 staging: .archive,
                 reason: "the daemon lacks CAP_DAC_OVERRIDE and CAP_FOWNER, needed to read back and remove what "
-                    + "containers write (the shipped unit grants both)",
+                    + "containers write (see docs/hosts.md, Staging)",
                 lasting: true
             )
         }

@@ -54,6 +54,9 @@ struct InputPolicy: Sendable {
         var path: String
         var resolved: String
         var size: Int64
+        /// The checked file's device and inode: what is opened later must be this very file.
+        var device: UInt64 = 0
+        var inode: UInt64 = 0
     }
 
     /// Checks every file input; throws naming `inputs[i]`. A `job:` input is another job's output: the
@@ -87,6 +90,10 @@ struct InputPolicy: Sendable {
         guard stat(resolved, &info) == 0 else {
             throw SpecError(field: "inputs", reason: "\(path) cannot be read: \(String(cString: strerror(errno)))")
         }
+        // Readability first: a file the caller may not read says nothing of its type or size.
+        guard Self.mayRead(resolved, file: info, caller: caller) else {
+            throw SpecError(field: "inputs", reason: "\(path) is not readable by uid \(caller.uid)")
+        }
         let type = info.st_mode & S_IFMT
         guard type != S_IFDIR else { throw SpecError(field: "inputs", reason: "\(path) is a directory, not a file") }
         guard type == S_IFREG else { throw SpecError(field: "inputs", reason: "\(path) is not a regular file") }
@@ -97,10 +104,13 @@ struct InputPolicy: Sendable {
                     + "([inputs] max_size_gib)"
             )
         }
-        guard Self.mayRead(resolved, file: info, caller: caller) else {
-            throw SpecError(field: "inputs", reason: "\(path) is not readable by uid \(caller.uid)")
-        }
-        return CheckedInput(path: path, resolved: resolved, size: Int64(info.st_size))
+        return CheckedInput(
+            path: path,
+            resolved: resolved,
+            size: Int64(info.st_size),
+            device: UInt64(info.st_dev),
+            inode: UInt64(info.st_ino)
+        )
     }
 
     /// `realpath(3)`: the path with every link and `.`/`..` resolved, nil if it does not exist.

@@ -7,8 +7,8 @@ import Foundation
 /// The capabilities in the daemon's effective set (`CapEff` of `/proc/self/status`).
 ///
 /// Bind staging needs two of them: what a container writes into its `/cosmos` belongs to the container's
-/// users (root, mostly, with its own modes), and the daemon must read all of it back and remove it. The shipped
-/// unit runs as user `cosmos` with exactly these two as ambient capabilities.
+/// users (root, mostly, with its own modes), and the daemon must read all of it back and remove it. Root has
+/// them; the shipped unit (user `cosmos`) grants none, and a drop-in may grant these two (docs/hosts.md).
 struct ProcessCapabilities: Sendable, Equatable {
     /// The effective set as a bit mask (bit N is capability N of `linux/capability.h`).
     let effective: UInt64
