@@ -21,9 +21,10 @@ extension ContainerExecutor {
         var lasting: Bool
     }
 
-    /// Resolves `auto` on `host`: bind when the engine is local and maps no users, the daemon may manage what
-    /// containers write, and a container created (never started) from `image` with a fresh folder of the
-    /// daemon's as a bind source is accepted, which proves that the engine sees that very folder. A daemon in a
+    /// Resolves `auto` on `host`: bind when the engine may share the daemon's files
+    /// (``ContainerEngine/sharesDaemonFiles()``: local, no user mapping, no SELinux labelling), the daemon may
+    /// manage what containers write, and a container created (never started) from `image` with a fresh folder of
+    /// the daemon's as a bind source is accepted, which proves that the engine sees that very folder. A daemon in a
     /// container of its own, talking to the host's engine through a mounted socket, fails the last test.
     func resolveAutoStaging(_ host: HostConfiguration, image: String) async throws -> AutoStaging {
         let engine = try engine(for: host.name)
